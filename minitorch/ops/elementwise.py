@@ -1,0 +1,350 @@
+"""Elementwise ops: arithmetic with broadcasting, unary maths, activations, comparisons.
+
+Binary ops take a Tensor and a Tensor or Python scalar; the engine undoes broadcasting.
+Backward formulas use Tensor ops so they are differentiable again (create_graph=True).
+Where the output is needed in backward (exp, tanh, sigmoid, sqrt) it is reused as a constant
+in plain backward, and recomputed from the input when the backward itself is recorded, which
+keeps double backward exact and avoids a reference cycle output -> node -> output.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Context, Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor
+
+W = Tensor._wrap
+
+
+def _val(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Tensor:
+        return W(_val(a) + _val(b))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Tensor:
+        return W(_val(a) - _val(b))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return W(_val(a) * _val(b))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        ga = g * b if ctx.needs_input_grad[0] else None
+        gb = g * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return W(_val(a) / _val(b))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        return W(-a.data)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return -g
+
+
+class Pow(Function):
+    """a ** b for a Tensor base; b a Python scalar or a Tensor."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return W(_val(a) ** _val(b))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, Tensor):
+                ga = g * b * a ** (b - 1)
+            elif b == 0:
+                ga = g * 0.0
+            else:
+                ga = g * b * a ** (b - 1) if b != 1 else g
+        if ctx.needs_input_grad[1]:
+            base = a if isinstance(a, Tensor) else Tensor._wrap(np.asarray(a, dtype=b.dtype))
+            gb = g * (base ** b) * log(base)
+        return ga, gb
+
+
+class RPow(Function):
+    """s ** b for a Python scalar base s > 0."""
+
+    @staticmethod
+    def forward(ctx: Context, b: Tensor, s: float) -> Tensor:
+        ctx.s = s
+        ctx.save_for_backward(b)
+        return W(s ** b.data)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        (b,) = ctx.saved_tensors
+        return g * (ctx.s ** b) * math.log(ctx.s), None
+
+
+def _unary(name: str, fwd: Any, bwd: Any, save_out: bool = False) -> type:
+    """Build a unary Function from a forward on arrays and a backward on Tensors.
+
+    bwd(g, x, out) -> grad; `out` is the output as a constant Tensor (plain backward) or
+    recomputed by the op itself (recorded backward), so bwd never sees the graph's node.
+    """
+
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        out = fwd(a.data)
+        ctx.save_for_backward(a)
+        if save_out:
+            ctx.out = out
+        return W(out)
+
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        out = None
+        if save_out:
+            out = cls.apply(a) if is_grad_enabled() else W(ctx.out)
+        return bwd(g, a, out)
+
+    cls = type(name, (Function,), {"forward": staticmethod(forward),
+                                   "backward": staticmethod(backward)})
+    return cls
+
+
+def _erf_array(x: Any) -> Any:
+    xp = np if type(x) is np.ndarray else __import__("cupy")
+    if xp is not np:
+        import cupyx.scipy.special as sp
+
+        return sp.erf(x)
+    try:
+        from scipy.special import erf  # optional: fast when SciPy is installed
+    except ImportError:
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    return erf(x)
+
+
+Exp = _unary("Exp", np.exp, lambda g, a, out: g * out, save_out=True)
+Log = _unary("Log", np.log, lambda g, a, out: g / a)
+Sqrt = _unary("Sqrt", np.sqrt, lambda g, a, out: g / (2 * out), save_out=True)
+Abs = _unary("Abs", np.abs, lambda g, a, out: g * sign(a))
+Sin = _unary("Sin", np.sin, lambda g, a, out: g * cos(a))
+Cos = _unary("Cos", np.cos, lambda g, a, out: -g * sin(a))
+Tanh = _unary("Tanh", np.tanh, lambda g, a, out: g * (1 - out * out), save_out=True)
+Erf = _unary("Erf", _erf_array,
+             lambda g, a, out: g * (2 / math.sqrt(math.pi)) * exp(-(a * a)))
+
+
+def _sigmoid_fwd(x: Any) -> Any:
+    # 1/(1+exp(-x)) overflows exp for x << 0; the tanh form is stable everywhere
+    xp = np if type(x) is np.ndarray else __import__("cupy")
+    half = x.dtype.type(0.5)
+    return half * (xp.tanh(half * x) + 1)
+
+
+Sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, a, out: g * out * (1 - out), save_out=True)
+
+
+def _softplus_fwd(x: Any) -> Any:
+    xp = np if type(x) is np.ndarray else __import__("cupy")
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+Softplus = _unary("Softplus", _softplus_fwd, lambda g, a, out: g * sigmoid(a))
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        mask = a.data > 0
+        ctx.mask = mask
+        return W(a.data * mask)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g * W(ctx.mask.astype(g.dtype))
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, slope: float) -> Tensor:
+        xp = a._xp()
+        scale = xp.where(a.data > 0, a.data.dtype.type(1), a.data.dtype.type(slope))
+        ctx.scale = scale
+        return W(a.data * scale)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return g * W(ctx.scale), None
+
+
+class Clamp(Function):
+    """Gradient passes where min <= x <= max (PyTorch's convention at the bounds)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, lo: Any, hi: Any) -> Tensor:
+        x = a.data
+        xp = a._xp()
+        mask = xp.ones(x.shape, dtype=bool)
+        if lo is not None:
+            mask &= x >= _val(lo)
+        if hi is not None:
+            mask &= x <= _val(hi)
+        ctx.mask = mask
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, _val(lo))
+        if hi is not None:
+            out = xp.minimum(out, _val(hi))
+        return W(out.astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return g * W(ctx.mask.astype(g.dtype)), None, None
+
+
+class Maximum(Function):
+    """Elementwise max; at ties the gradient is shared half and half (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        xp = a._xp()
+        ctx.wa = (a.data > b.data) + 0.5 * (a.data == b.data)
+        return W(xp.maximum(a.data, b.data))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        wa = W(ctx.wa.astype(g.dtype))
+        return g * wa, g * (1 - wa)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        xp = a._xp()
+        ctx.wa = (a.data < b.data) + 0.5 * (a.data == b.data)
+        return W(xp.minimum(a.data, b.data))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        wa = W(ctx.wa.astype(g.dtype))
+        return g * wa, g * (1 - wa)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Tensor:
+        c = _val(cond).astype(bool, copy=False)
+        ctx.cond = c
+        xp = np if type(c) is np.ndarray else __import__("cupy")
+        av, bv = _val(a), _val(b)
+        out = xp.where(c, av, bv)
+        if isinstance(a, Tensor) and out.dtype != a.dtype and not isinstance(b, Tensor):
+            out = out.astype(a.dtype)
+        elif isinstance(b, Tensor) and out.dtype != b.dtype and not isinstance(a, Tensor):
+            out = out.astype(b.dtype)
+        return W(out)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        c = W(ctx.cond.astype(g.dtype))
+        ga = g * c if ctx.needs_input_grad[1] else None
+        gb = g * (1 - c) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        return W(a.data.copy())
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return g
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dtype: Any) -> Tensor:
+        ctx.dtype = a.dtype
+        return W(a.data.astype(dtype))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return g.to(dtype=ctx.dtype), None
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, device: str) -> Tensor:
+        from .. import backend
+
+        ctx.device = a.device
+        return W(backend.to_device(a.data, device))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return g.to(ctx.device), None
+
+
+def sign(a: Tensor) -> Tensor:
+    """Not differentiable (its derivative is 0 almost everywhere)."""
+    return W(a._xp().sign(a.data))
+
+
+def exp(a: Tensor) -> Tensor:
+    return Exp.apply(a)
+
+
+def log(a: Tensor) -> Tensor:
+    return Log.apply(a)
+
+
+def sin(a: Tensor) -> Tensor:
+    return Sin.apply(a)
+
+
+def cos(a: Tensor) -> Tensor:
+    return Cos.apply(a)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return Sigmoid.apply(a)
