@@ -16,6 +16,5 @@ __all__ = [
     "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
     "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "StateDictError", "Step", "Tanh",
-    "functional",
-    "init", "utils",
+    "functional", "init", "utils",
 ]
