@@ -151,6 +151,31 @@ def scatter_add(xp: Any, target: Array, index: Any, values: Array) -> None:
         cupyx.scatter_add(target, index, values)
 
 
+def erf(a: Array) -> Array:
+    """The error function on either backend (SciPy / cupyx when present)."""
+    if is_cupy_array(a):
+        import cupyx.scipy.special  # only reached when CuPy arrays are in play
+
+        return cupyx.scipy.special.erf(a)
+    try:
+        from scipy.special import erf as scipy_erf  # optional: fast when SciPy is installed
+    except ImportError:
+        import math
+
+        return np.vectorize(math.erf, otypes=[a.dtype])(a)
+    return scipy_erf(a)
+
+
+def philox_state(seed: int, device: str) -> Any:
+    """A CuPy RandomState with the counter-based Philox generator on `device` (random.py's
+    CUDA generator draws from one of these per call)."""
+    cp = xp_for_device(device)
+    from cupy.cuda import curand  # only reached when a CUDA device is in use
+
+    with cp.cuda.Device(int(device.split(":")[1])):
+        return cp.random.RandomState(seed, method=curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+
+
 def synchronize(device: str | None = None) -> None:
     """Wait for all queued GPU work (a no-op on the CPU); used by benchmarks."""
     if device is not None and device.startswith("cuda") and _cupy is not None:

@@ -29,13 +29,9 @@ class CudaGenerator:
         self.device = device
 
     def _next(self) -> Any:
-        cp = backend.xp_for_device(self.device)
-        from cupy.cuda import curand
-
         mixed = (self.seed * 0x9E3779B97F4A7C15 + self.counter) % (2**63)
         self.counter += 1
-        with cp.cuda.Device(int(self.device.split(":")[1])):
-            return cp.random.RandomState(mixed, method=curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+        return backend.philox_state(mixed, self.device)
 
     def random(self, size: Any, dtype: Any = np.float64) -> Any:
         return self._next().random_sample(size=size, dtype=dtype)

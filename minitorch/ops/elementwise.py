@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Context, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -170,17 +171,8 @@ def _unary(name: str, fwd: Any, bwd: Any, save_out: bool = False) -> type:
     return cls
 
 
-def _erf_array(x: Any) -> Any:
-    xp = np if type(x) is np.ndarray else __import__("cupy")
-    if xp is not np:
-        import cupyx.scipy.special as sp
-
-        return sp.erf(x)
-    try:
-        from scipy.special import erf  # optional: fast when SciPy is installed
-    except ImportError:
-        return np.vectorize(math.erf, otypes=[x.dtype])(x)
-    return erf(x)
+def _xp(x: Any) -> Any:
+    return np if type(x) is np.ndarray else backend.get_array_module(x)
 
 
 Exp = _unary("Exp", np.exp, lambda g, a, out: g * out, save_out=True)
@@ -190,14 +182,14 @@ Abs = _unary("Abs", np.abs, lambda g, a, out: g * sign(a))
 Sin = _unary("Sin", np.sin, lambda g, a, out: g * cos(a))
 Cos = _unary("Cos", np.cos, lambda g, a, out: -g * sin(a))
 Tanh = _unary("Tanh", np.tanh, lambda g, a, out: g * (1 - out * out), save_out=True)
-Erf = _unary("Erf", _erf_array,
+Erf = _unary("Erf", backend.erf,
              lambda g, a, out: g * (2 / math.sqrt(math.pi)) * exp(-(a * a)))
 
 
 def _sigmoid_fwd(x: Any) -> Any:
     # 1/(1+e^-x) overflows e^-x for x << 0, and 1 - something loses the tiny values of the
     # left tail; with e = e^-|x| <= 1 both branches are exact: 1/(1+e) and e/(1+e)
-    xp = np if type(x) is np.ndarray else __import__("cupy")
+    xp = _xp(x)
     e = xp.abs(x)
     xp.negative(e, out=e)
     xp.exp(e, out=e)
@@ -210,7 +202,7 @@ Sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, a, out: g * out * (1 - out),
 
 
 def _softplus_fwd(x: Any) -> Any:
-    xp = np if type(x) is np.ndarray else __import__("cupy")
+    xp = _xp(x)
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
@@ -308,7 +300,7 @@ class Where(Function):
     def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Tensor:
         c = _val(cond).astype(bool, copy=False)
         ctx.cond = c
-        xp = np if type(c) is np.ndarray else __import__("cupy")
+        xp = _xp(c)
         av, bv = _val(a), _val(b)
         try:
             out = xp.where(c, av, bv)
@@ -353,8 +345,6 @@ class Cast(Function):
 class ToDevice(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, device: str) -> Tensor:
-        from .. import backend
-
         ctx.device = a.device
         return W(backend.to_device(a.data, device))
 

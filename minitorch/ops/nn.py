@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .. import backend
 from ..autograd.function import Context, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -16,14 +19,14 @@ W = Tensor._wrap
 
 
 def log_softmax_array(x: Any, dim: int) -> Any:
-    xp = __import__("numpy") if type(x).__module__ == "numpy" else __import__("cupy")
+    xp = np if type(x) is np.ndarray else backend.get_array_module(x)
     m = x.max(axis=dim, keepdims=True)
     shifted = x - m
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
 
 def softmax_array(x: Any, dim: int) -> Any:
-    xp = __import__("numpy") if type(x).__module__ == "numpy" else __import__("cupy")
+    xp = np if type(x) is np.ndarray else backend.get_array_module(x)
     e = xp.exp(x - x.max(axis=dim, keepdims=True))
     e /= e.sum(axis=dim, keepdims=True)
     return e
