@@ -5,7 +5,8 @@ Every differentiable method calls a Function from `ops`; this file holds no deri
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -247,7 +248,7 @@ class Tensor:
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype=dtype)
 
-    # ---- autograd ---------------------------------------------------------------------------------
+    # ---- autograd --------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind not in "fc":
             raise RuntimeError(
@@ -288,7 +289,7 @@ class Tensor:
             ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
             grads = autograd.grad(self, ins, gradient, retain_graph, create_graph,
                                   allow_unused=True)
-            for t, g in zip(ins, grads):
+            for t, g in zip(ins, grads, strict=True):
                 if g is None:
                     continue
                 if create_graph:

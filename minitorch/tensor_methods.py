@@ -35,7 +35,7 @@ def _shape_args(args: tuple) -> tuple:
 def install(T: Any) -> None:  # noqa: N803, C901
     from . import ops
 
-    W = T._wrap
+    W = T._wrap  # noqa: N806  (the name every ops module uses)
 
     def cmp(fn: Any) -> Any:
         def method(self: Any, other: Any) -> Any:

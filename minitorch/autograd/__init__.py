@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .engine import run_backward, sum_to_shape
 from .function import Context, Function
@@ -42,7 +43,7 @@ def _default_grads(outputs: list, grad_outputs: list, what: str) -> list:
             f"{what}: got {len(outputs)} output(s) but {len(grad_outputs)} grad_output(s)"
         )
     result = []
-    for out, g in zip(outputs, grad_outputs):
+    for out, g in zip(outputs, grad_outputs, strict=True):
         if not out.requires_grad:
             raise RuntimeError(
                 f"{what}: element of outputs does not require grad and has no grad_fn "

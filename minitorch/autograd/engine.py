@@ -7,7 +7,8 @@ depth backpropagate. Broadcasting is undone here, once, for every op.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .grad_mode import set_grad_enabled
 
@@ -134,7 +135,7 @@ def run_backward(
 
     roots = []
     with set_grad_enabled(create_graph):
-        for t, g in zip(tensors, grad_tensors):
+        for t, g in zip(tensors, grad_tensors, strict=True):
             if capture and id(t) in input_ids and t.grad_fn is None:
                 prev = captured.get(id(t))
                 captured[id(t)] = g if prev is None else prev + g
@@ -182,7 +183,7 @@ def run_backward(
                     f"{name}.backward returned {len(in_grads)} gradient(s) but forward had "
                     f"{len(node._inputs)} input(s)"
                 )
-            for inp, g in zip(node._inputs, in_grads):
+            for inp, g in zip(node._inputs, in_grads, strict=False):
                 if g is None or inp is None or not inp.requires_grad:
                     continue
                 if not isinstance(g, Tensor):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def analytical_jacobian(fn: Callable, inputs: Sequence[Any]) -> list:
 
             gs = grad([o], diff_inputs, [Tensor._wrap(seed.reshape(o.shape))],
                       retain_graph=True, allow_unused=True)
-            for j, g in zip(jac, gs):
+            for j, g in zip(jac, gs, strict=True):
                 if g is not None:
                     j[:, col] = g.numpy().ravel()
             col += 1
@@ -101,7 +102,7 @@ def gradcheck(
             )
     num = numerical_jacobian(fn, ins, eps)
     ana = analytical_jacobian(fn, ins)
-    for i, (n, a) in enumerate(zip(num, ana)):
+    for i, (n, a) in enumerate(zip(num, ana, strict=True)):
         if n is None:
             continue
         if not np.allclose(a, n, atol=atol, rtol=rtol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import functional as F
+from . import functional as F  # noqa: N812  (PyTorch's convention)
 from .module import Module
 
 

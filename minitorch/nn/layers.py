@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from ..tensor import Tensor
-from . import functional as F
+from . import functional as F  # noqa: N812  (PyTorch's convention)
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from . import functional as F
+from . import functional as F  # noqa: N812  (PyTorch's convention)
 from .module import Module
 
 

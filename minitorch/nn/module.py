@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -166,7 +167,7 @@ class Module:
                     p.data = fn(p.data)
                     if p.grad is not None:
                         p.grad = Tensor._wrap(fn(p.grad.data))
-            for name, b in m._buffers.items():
+            for b in m._buffers.values():
                 if b is not None:
                     b.data = fn(b.data)
         return self

@@ -129,7 +129,7 @@ class Cat(Function):
     def backward(ctx: Context, g: Tensor) -> tuple:
         grads: list = [None]
         start = 0
-        for n, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+        for n, need in zip(ctx.sizes, ctx.needs_input_grad[1:], strict=True):
             if need:
                 idx = (slice(None),) * ctx.dim + (slice(start, start + n),)
                 grads.append(g[idx])
