@@ -121,7 +121,7 @@ def test_no_grad_records_nothing_and_enable_grad_reenables() -> None:
 def test_no_grad_restores_mode_after_an_exception() -> None:
     with pytest.raises(ZeroDivisionError):
         with mt.no_grad():
-            1 / 0
+            _ = 1 / 0
     assert mt.is_grad_enabled()
 
 
@@ -429,7 +429,7 @@ def test_custom_function_matches_torch() -> None:
             mres = (vals.numpy(), idx.numpy(), x.grad.numpy(), b.grad.numpy())
         else:
             tres = (vals.detach().numpy(), idx.numpy(), x.grad.numpy(), b.grad.numpy())
-    for m, t in zip(mres, tres):
+    for m, t in zip(mres, tres, strict=True):
         np.testing.assert_allclose(m, t, rtol=1e-12)
 
 
@@ -464,7 +464,7 @@ def test_custom_function_saved_tensors_are_freed_after_backward() -> None:
     node = y.grad_fn
     y.sum().backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
-        node.saved_tensors
+        _ = node.saved_tensors
 
 
 def test_gradcheck_catches_a_wrong_backward_and_float32() -> None:
@@ -592,7 +592,7 @@ def test_a_deep_graph_of_mixed_ops_with_create_graph() -> None:
 
 
 def test_float32_mlp_stays_float32_through_forward_and_backward() -> None:
-    nn, F = mt.nn, mt.nn.functional
+    nn, fn = mt.nn, mt.nn.functional
     model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.LayerNorm(8), nn.Tanh(),
                           nn.Linear(8, 8), nn.GELU(), nn.Dropout(0.2), nn.Linear(8, 3))
     x = mt.randn(5, 6, requires_grad=True)
@@ -602,8 +602,8 @@ def test_float32_mlp_stays_float32_through_forward_and_backward() -> None:
         h = layer(h)
         assert h.dtype == np.float32, f"{layer} gave {h.dtype}"
         h.register_hook(lambda g: dtypes.append(g.dtype))
-    loss = (F.cross_entropy(h, mt.tensor([0, 1, 2, 0, 1]), label_smoothing=0.1)
-            + F.mse_loss(h, mt.zeros(5, 3)) + F.binary_cross_entropy_with_logits(
+    loss = (fn.cross_entropy(h, mt.tensor([0, 1, 2, 0, 1]), label_smoothing=0.1)
+            + fn.mse_loss(h, mt.zeros(5, 3)) + fn.binary_cross_entropy_with_logits(
                 h, mt.ones(5, 3)))
     assert loss.dtype == np.float32
     loss.backward()

@@ -171,7 +171,7 @@ def test_manual_seed_makes_draws_reproducible() -> None:
     mt.manual_seed(123)
     b = (mt.rand(5).numpy(), mt.randn(5).numpy(), mt.randint(0, 10, (5,)).numpy(),
          mt.randperm(7).numpy())
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     assert mt.initial_seed() == 123
     with pytest.raises(TypeError, match="expects an int"):

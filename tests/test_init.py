@@ -5,7 +5,8 @@ signal propagation through deep stacks and about the symmetry of constant initia
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

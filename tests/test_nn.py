@@ -5,14 +5,15 @@ statistics, BatchNorm's running statistics, gradient clipping."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
 import minitorch as mt
 import minitorch.nn as nn
-import minitorch.nn.functional as F
+import minitorch.nn.functional as F  # noqa: N812  (PyTorch's convention)
 
 
 def _to_torch(torch: Any, module: nn.Module, tmod: Any) -> Any:
@@ -141,23 +142,23 @@ LABELS = np.array([1, 0, 3, 3, 2, -100])
 WEIGHT = np.array([0.2, 1.0, 3.0, 0.7])
 
 LOSSES: list[tuple[str, Callable, Any, str]] = [
-    ("CrossEntropyLoss", lambda L: L.nn.CrossEntropyLoss(), LABELS, "logits"),
-    ("CrossEntropyLoss_all", lambda L: L.nn.CrossEntropyLoss(
-        weight=L.tensor(WEIGHT), label_smoothing=0.15, reduction="sum"), LABELS, "logits"),
-    ("CrossEntropyLoss_ignore", lambda L: L.nn.CrossEntropyLoss(ignore_index=3), LABELS[:5],
+    ("CrossEntropyLoss", lambda lib: lib.nn.CrossEntropyLoss(), LABELS, "logits"),
+    ("CrossEntropyLoss_all", lambda lib: lib.nn.CrossEntropyLoss(
+        weight=lib.tensor(WEIGHT), label_smoothing=0.15, reduction="sum"), LABELS, "logits"),
+    ("CrossEntropyLoss_ignore", lambda lib: lib.nn.CrossEntropyLoss(ignore_index=3), LABELS[:5],
      "logits"),
-    ("NLLLoss", lambda L: L.nn.NLLLoss(weight=L.tensor(WEIGHT)), LABELS, "logp"),
-    ("NLLLoss_none", lambda L: L.nn.NLLLoss(reduction="none"), LABELS, "logp"),
-    ("MSELoss", lambda L: L.nn.MSELoss(), None, "regress"),
-    ("MSELoss_none", lambda L: L.nn.MSELoss(reduction="none"), None, "regress"),
-    ("L1Loss", lambda L: L.nn.L1Loss(reduction="sum"), None, "regress"),
-    ("HuberLoss", lambda L: L.nn.HuberLoss(delta=0.5), None, "regress"),
-    ("BCELoss", lambda L: L.nn.BCELoss(), None, "prob"),
-    ("BCELoss_weight", lambda L: L.nn.BCELoss(weight=L.tensor(WEIGHT), reduction="sum"), None,
+    ("NLLLoss", lambda lib: lib.nn.NLLLoss(weight=lib.tensor(WEIGHT)), LABELS, "logp"),
+    ("NLLLoss_none", lambda lib: lib.nn.NLLLoss(reduction="none"), LABELS, "logp"),
+    ("MSELoss", lambda lib: lib.nn.MSELoss(), None, "regress"),
+    ("MSELoss_none", lambda lib: lib.nn.MSELoss(reduction="none"), None, "regress"),
+    ("L1Loss", lambda lib: lib.nn.L1Loss(reduction="sum"), None, "regress"),
+    ("HuberLoss", lambda lib: lib.nn.HuberLoss(delta=0.5), None, "regress"),
+    ("BCELoss", lambda lib: lib.nn.BCELoss(), None, "prob"),
+    ("BCELoss_weight", lambda lib: lib.nn.BCELoss(weight=lib.tensor(WEIGHT), reduction="sum"), None,
      "prob"),
-    ("BCEWithLogitsLoss", lambda L: L.nn.BCEWithLogitsLoss(), None, "logit01"),
-    ("BCEWithLogitsLoss_pos", lambda L: L.nn.BCEWithLogitsLoss(
-        pos_weight=L.tensor(WEIGHT), weight=L.tensor(WEIGHT[::-1].copy()),
+    ("BCEWithLogitsLoss", lambda lib: lib.nn.BCEWithLogitsLoss(), None, "logit01"),
+    ("BCEWithLogitsLoss_pos", lambda lib: lib.nn.BCEWithLogitsLoss(
+        pos_weight=lib.tensor(WEIGHT), weight=lib.tensor(WEIGHT[::-1].copy()),
         reduction="none"), None, "logit01"),
 ]
 
@@ -414,7 +415,7 @@ def test_module_setattr_before_init_and_missing_attribute() -> None:
     with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
         Broken()
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-        nn.Linear(2, 2).nope
+        _ = nn.Linear(2, 2).nope
 
 
 def test_sequential_modulelist_moduledict() -> None:
@@ -465,13 +466,13 @@ def test_clip_grad_norm_matches_torch(norm_type: float) -> None:
     grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
     mps = [nn.Parameter(mt.zeros(g.shape, dtype=mt.float64)) for g in grads]
     tps = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
-    for p, tp, g in zip(mps, tps, grads):
+    for p, tp, g in zip(mps, tps, grads, strict=True):
         p.grad = mt.tensor(g, dtype=mt.float64)
         tp.grad = torch.tensor(g)
     total = nn.utils.clip_grad_norm_(mps, 1.5, norm_type)
     ttotal = torch.nn.utils.clip_grad_norm_(tps, 1.5, norm_type)
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-12)
-    for p, tp in zip(mps, tps):
+    for p, tp in zip(mps, tps, strict=True):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-12)
     # already small: unchanged
     assert nn.utils.clip_grad_norm_(mps, 1e6, norm_type).item() <= 1.5 + 1e-9

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,7 +53,7 @@ class Case:
         return [_gen(kind, shape, rng) for kind, shape in self.inputs]
 
 
-def K(lib: Any, arr: Any, like: Any) -> Any:
+def const(lib: Any, arr: Any, like: Any) -> Any:
     """A constant of the case (labels, masks, weights) on the device of `like`; floating
     constants take `like`'s dtype."""
     arr = np.asarray(arr)
@@ -140,203 +141,207 @@ A34, A234 = (N, (3, 4)), (N, (2, 3, 4))
 
 CASES = [
     # arithmetic with broadcasting
-    Case("add", lambda L, a, b: a + b, np.add, (A34, (N, (4,)))),
-    Case("add_bcast_both", lambda L, a, b: a + b, np.add, ((N, (3, 1)), (N, (1, 4)))),
-    Case("add_scalar", lambda L, a: 2.5 + a, lambda a: 2.5 + a, (A34,)),
-    Case("sub", lambda L, a, b: a - b, np.subtract, (A234, (N, (3, 1)))),
-    Case("rsub_scalar", lambda L, a: 1.5 - a, lambda a: 1.5 - a, (A34,)),
-    Case("mul", lambda L, a, b: a * b, np.multiply, ((N, (2, 1, 4)), (N, (3, 1)))),
-    Case("mul_self", lambda L, a: a * a, lambda a: a * a, (A34,)),
-    Case("div", lambda L, a, b: a / b, np.divide, (A34, (S, (3, 4)))),
-    Case("div_bcast", lambda L, a, b: a / b, np.divide, (A34, (S, (4,)))),
-    Case("rdiv_scalar", lambda L, a: 3.0 / a, lambda a: 3.0 / a, ((S, (3, 4)),)),
-    Case("neg", lambda L, a: -a, np.negative, (A34,)),
-    Case("pow_scalar", lambda L, a: a ** 3, lambda a: a ** 3, (A34,)),
-    Case("pow_frac", lambda L, a: a ** 1.5, lambda a: a ** 1.5, ((P, (3, 4)),)),
-    Case("pow_neg", lambda L, a: a ** -2, lambda a: a ** -2.0, ((S, (3, 4)),)),
-    Case("pow_tensor", lambda L, a, b: a ** b, np.power, ((P, (3, 4)), (N, (4,)))),
-    Case("rpow_scalar", lambda L, a: 2.0 ** a, lambda a: 2.0 ** a, (A34,)),
-    Case("square", lambda L, a: a.square(), np.square, (A34,)),
-    Case("reciprocal", lambda L, a: a.reciprocal(), np.reciprocal, ((S, (3, 4)),)),
-    Case("rsqrt", lambda L, a: a.rsqrt(), lambda a: 1 / np.sqrt(a), ((P, (3, 4)),)),
+    Case("add", lambda lib, a, b: a + b, np.add, (A34, (N, (4,)))),
+    Case("add_bcast_both", lambda lib, a, b: a + b, np.add, ((N, (3, 1)), (N, (1, 4)))),
+    Case("add_scalar", lambda lib, a: 2.5 + a, lambda a: 2.5 + a, (A34,)),
+    Case("sub", lambda lib, a, b: a - b, np.subtract, (A234, (N, (3, 1)))),
+    Case("rsub_scalar", lambda lib, a: 1.5 - a, lambda a: 1.5 - a, (A34,)),
+    Case("mul", lambda lib, a, b: a * b, np.multiply, ((N, (2, 1, 4)), (N, (3, 1)))),
+    Case("mul_self", lambda lib, a: a * a, lambda a: a * a, (A34,)),
+    Case("div", lambda lib, a, b: a / b, np.divide, (A34, (S, (3, 4)))),
+    Case("div_bcast", lambda lib, a, b: a / b, np.divide, (A34, (S, (4,)))),
+    Case("rdiv_scalar", lambda lib, a: 3.0 / a, lambda a: 3.0 / a, ((S, (3, 4)),)),
+    Case("neg", lambda lib, a: -a, np.negative, (A34,)),
+    Case("pow_scalar", lambda lib, a: a ** 3, lambda a: a ** 3, (A34,)),
+    Case("pow_frac", lambda lib, a: a ** 1.5, lambda a: a ** 1.5, ((P, (3, 4)),)),
+    Case("pow_neg", lambda lib, a: a ** -2, lambda a: a ** -2.0, ((S, (3, 4)),)),
+    Case("pow_tensor", lambda lib, a, b: a ** b, np.power, ((P, (3, 4)), (N, (4,)))),
+    Case("rpow_scalar", lambda lib, a: 2.0 ** a, lambda a: 2.0 ** a, (A34,)),
+    Case("square", lambda lib, a: a.square(), np.square, (A34,)),
+    Case("reciprocal", lambda lib, a: a.reciprocal(), np.reciprocal, ((S, (3, 4)),)),
+    Case("rsqrt", lambda lib, a: a.rsqrt(), lambda a: 1 / np.sqrt(a), ((P, (3, 4)),)),
     # matmul
-    Case("matmul_2d", lambda L, a, b: a @ b, np.matmul, ((N, (3, 4)), (N, (4, 2)))),
-    Case("matmul_batched", lambda L, a, b: L.matmul(a, b), np.matmul,
+    Case("matmul_2d", lambda lib, a, b: a @ b, np.matmul, ((N, (3, 4)), (N, (4, 2)))),
+    Case("matmul_batched", lambda lib, a, b: lib.matmul(a, b), np.matmul,
          ((N, (2, 3, 4)), (N, (2, 4, 5)))),
-    Case("matmul_bcast", lambda L, a, b: a @ b, np.matmul, ((N, (2, 1, 3, 4)), (N, (3, 4, 2)))),
-    Case("matmul_1d_2d", lambda L, a, b: a @ b, np.matmul, ((N, (4,)), (N, (4, 3)))),
-    Case("matmul_2d_1d", lambda L, a, b: a @ b, np.matmul, ((N, (3, 4)), (N, (4,)))),
-    Case("matmul_1d_1d", lambda L, a, b: a @ b, np.matmul, ((N, (4,)), (N, (4,)))),
-    Case("matmul_1d_batched", lambda L, a, b: a @ b, np.matmul, ((N, (4,)), (N, (2, 4, 3)))),
-    Case("matmul_batched_1d", lambda L, a, b: a @ b, np.matmul, ((N, (2, 3, 4)), (N, (4,)))),
+    Case("matmul_bcast", lambda lib, a, b: a @ b, np.matmul, ((N, (2, 1, 3, 4)), (N, (3, 4, 2)))),
+    Case("matmul_1d_2d", lambda lib, a, b: a @ b, np.matmul, ((N, (4,)), (N, (4, 3)))),
+    Case("matmul_2d_1d", lambda lib, a, b: a @ b, np.matmul, ((N, (3, 4)), (N, (4,)))),
+    Case("matmul_1d_1d", lambda lib, a, b: a @ b, np.matmul, ((N, (4,)), (N, (4,)))),
+    Case("matmul_1d_batched", lambda lib, a, b: a @ b, np.matmul, ((N, (4,)), (N, (2, 4, 3)))),
+    Case("matmul_batched_1d", lambda lib, a, b: a @ b, np.matmul, ((N, (2, 3, 4)), (N, (4,)))),
     # reductions
-    Case("sum_all", lambda L, a: a.sum(), np.sum, (A234,)),
-    Case("sum_dim", lambda L, a: a.sum(dim=1), lambda a: a.sum(1), (A234,)),
-    Case("sum_dims_keep", lambda L, a: a.sum(dim=(0, 2), keepdim=True),
+    Case("sum_all", lambda lib, a: a.sum(), np.sum, (A234,)),
+    Case("sum_dim", lambda lib, a: a.sum(dim=1), lambda a: a.sum(1), (A234,)),
+    Case("sum_dims_keep", lambda lib, a: a.sum(dim=(0, 2), keepdim=True),
          lambda a: a.sum((0, 2), keepdims=True), (A234,)),
-    Case("sum_neg_dim", lambda L, a: L.sum(a, -1), lambda a: a.sum(-1), (A234,)),
-    Case("mean_all", lambda L, a: a.mean(), np.mean, (A234,)),
-    Case("mean_dim_keep", lambda L, a: a.mean(dim=-1, keepdim=True),
+    Case("sum_neg_dim", lambda lib, a: lib.sum(a, -1), lambda a: a.sum(-1), (A234,)),
+    Case("mean_all", lambda lib, a: a.mean(), np.mean, (A234,)),
+    Case("mean_dim_keep", lambda lib, a: a.mean(dim=-1, keepdim=True),
          lambda a: a.mean(-1, keepdims=True), (A234,)),
-    Case("max_all", lambda L, a: a.max(), np.max, (A34,)),
-    Case("min_all", lambda L, a: a.min(), np.min, (A34,)),
-    Case("max_dim", lambda L, a: a.max(dim=1).values, lambda a: a.max(1), (A234,)),
-    Case("max_dim_keep", lambda L, a: a.max(dim=0, keepdim=True)[0],
+    Case("max_all", lambda lib, a: a.max(), np.max, (A34,)),
+    Case("min_all", lambda lib, a: a.min(), np.min, (A34,)),
+    Case("max_dim", lambda lib, a: a.max(dim=1).values, lambda a: a.max(1), (A234,)),
+    Case("max_dim_keep", lambda lib, a: a.max(dim=0, keepdim=True)[0],
          lambda a: a.max(0, keepdims=True), (A234,)),
-    Case("min_dim", lambda L, a: a.min(dim=-1).values, lambda a: a.min(-1), (A234,)),
-    Case("amax", lambda L, a: a.amax(dim=1), lambda a: a.max(1), (A34,)),
-    Case("var_all", lambda L, a: a.var(), lambda a: a.var(ddof=1), (A34,)),
-    Case("var_dim", lambda L, a: a.var(dim=1, keepdim=True),
+    Case("min_dim", lambda lib, a: a.min(dim=-1).values, lambda a: a.min(-1), (A234,)),
+    Case("amax", lambda lib, a: a.amax(dim=1), lambda a: a.max(1), (A34,)),
+    Case("var_all", lambda lib, a: a.var(), lambda a: a.var(ddof=1), (A34,)),
+    Case("var_dim", lambda lib, a: a.var(dim=1, keepdim=True),
          lambda a: a.var(1, ddof=1, keepdims=True), (A234,)),
-    Case("var_biased", lambda L, a: a.var(dim=0, correction=0), lambda a: a.var(0), (A34,)),
-    Case("std_dim", lambda L, a: a.std(dim=0), lambda a: a.std(0, ddof=1), (A34,)),
-    Case("logsumexp", lambda L, a: a.logsumexp(dim=1), lambda a: _lse(a, 1), (A234,)),
-    Case("logsumexp_keep", lambda L, a: L.logsumexp(a, dim=(0, 2), keepdim=True),
+    Case("var_biased", lambda lib, a: a.var(dim=0, correction=0), lambda a: a.var(0), (A34,)),
+    Case("std_dim", lambda lib, a: a.std(dim=0), lambda a: a.std(0, ddof=1), (A34,)),
+    Case("logsumexp", lambda lib, a: a.logsumexp(dim=1), lambda a: _lse(a, 1), (A234,)),
+    Case("logsumexp_keep", lambda lib, a: lib.logsumexp(a, dim=(0, 2), keepdim=True),
          lambda a: _lse(a, (0, 2), keepdims=True), (A234,)),
-    Case("norm", lambda L, a: a.norm(), np.linalg.norm, (A34,)),
+    Case("norm", lambda lib, a: a.norm(), np.linalg.norm, (A34,)),
     # shapes
-    Case("reshape", lambda L, a: a.reshape(4, -1), lambda a: a.reshape(4, -1), (A234,)),
-    Case("view", lambda L, a: a.view(6, 4), lambda a: a.reshape(6, 4), (A234,)),
-    Case("transpose", lambda L, a: a.transpose(0, 2), lambda a: a.transpose(2, 1, 0), (A234,)),
-    Case("permute", lambda L, a: a.permute(1, 2, 0), lambda a: a.transpose(1, 2, 0), (A234,)),
-    Case("T", lambda L, a: a.T, lambda a: a.T, (A34,)),
-    Case("mT", lambda L, a: a.mT, lambda a: a.swapaxes(-1, -2), (A234,)),
-    Case("unsqueeze", lambda L, a: a.unsqueeze(-1), lambda a: a[..., None], (A34,)),
-    Case("squeeze", lambda L, a: a.squeeze(1), lambda a: a.squeeze(1), ((N, (3, 1, 4)),)),
-    Case("squeeze_all", lambda L, a: a.squeeze(), lambda a: a.squeeze(), ((N, (1, 3, 1)),)),
-    Case("flatten", lambda L, a: a.flatten(1), lambda a: a.reshape(2, -1), (A234,)),
-    Case("flatten_all", lambda L, a: L.flatten(a), lambda a: a.reshape(-1), (A234,)),
-    Case("expand", lambda L, a: a.expand(2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
+    Case("reshape", lambda lib, a: a.reshape(4, -1), lambda a: a.reshape(4, -1), (A234,)),
+    Case("view", lambda lib, a: a.view(6, 4), lambda a: a.reshape(6, 4), (A234,)),
+    Case("transpose", lambda lib, a: a.transpose(0, 2), lambda a: a.transpose(2, 1, 0), (A234,)),
+    Case("permute", lambda lib, a: a.permute(1, 2, 0), lambda a: a.transpose(1, 2, 0), (A234,)),
+    Case("T", lambda lib, a: a.T, lambda a: a.T, (A34,)),
+    Case("mT", lambda lib, a: a.mT, lambda a: a.swapaxes(-1, -2), (A234,)),
+    Case("unsqueeze", lambda lib, a: a.unsqueeze(-1), lambda a: a[..., None], (A34,)),
+    Case("squeeze", lambda lib, a: a.squeeze(1), lambda a: a.squeeze(1), ((N, (3, 1, 4)),)),
+    Case("squeeze_all", lambda lib, a: a.squeeze(), lambda a: a.squeeze(), ((N, (1, 3, 1)),)),
+    Case("flatten", lambda lib, a: a.flatten(1), lambda a: a.reshape(2, -1), (A234,)),
+    Case("flatten_all", lambda lib, a: lib.flatten(a), lambda a: a.reshape(-1), (A234,)),
+    Case("expand", lambda lib, a: a.expand(2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
          ((N, (3, 1)),)),
-    Case("getitem_basic", lambda L, a: a[1:, ::2], lambda a: a[1:, ::2], (A34,)),
-    Case("getitem_int", lambda L, a: a[-1], lambda a: a[-1], (A234,)),
-    Case("getitem_none_ellipsis", lambda L, a: a[None, ..., 1], lambda a: a[None, ..., 1],
+    Case("getitem_basic", lambda lib, a: a[1:, ::2], lambda a: a[1:, ::2], (A34,)),
+    Case("getitem_int", lambda lib, a: a[-1], lambda a: a[-1], (A234,)),
+    Case("getitem_none_ellipsis", lambda lib, a: a[None, ..., 1], lambda a: a[None, ..., 1],
          (A234,)),
-    Case("getitem_list_repeats", lambda L, a: a[[2, 0, 2, 2]], lambda a: a[[2, 0, 2, 2]],
+    Case("getitem_list_repeats", lambda lib, a: a[[2, 0, 2, 2]], lambda a: a[[2, 0, 2, 2]],
          (A34,)),
-    Case("getitem_tensor_index", lambda L, a: a[:, K(L, IDX, a)], lambda a: a[:, IDX],
+    Case("getitem_tensor_index", lambda lib, a: a[:, const(lib, IDX, a)], lambda a: a[:, IDX],
          (A34,)),
-    Case("getitem_pairs", lambda L, a: a[K(L, [0, 2, 0], a), K(L, [1, 3, 1], a)],
+    Case("getitem_pairs", lambda lib, a: a[const(lib, [0, 2, 0], a), const(lib, [1, 3, 1], a)],
          lambda a: a[[0, 2, 0], [1, 3, 1]], (A34,)),
-    Case("getitem_mask", lambda L, a: a[K(L, MASK, a)], lambda a: a[MASK], (A34,)),
-    Case("getitem_row_mask", lambda L, a: a[K(L, [True, False, True], a)],
+    Case("getitem_mask", lambda lib, a: a[const(lib, MASK, a)], lambda a: a[MASK], (A34,)),
+    Case("getitem_row_mask", lambda lib, a: a[const(lib, [True, False, True], a)],
          lambda a: a[[True, False, True]], (A34,)),
-    Case("split", lambda L, a: a.split([1, 3], dim=1), lambda a: (a[:, :1], a[:, 1:]), (A34,)),
-    Case("chunk", lambda L, a: a.chunk(2, dim=0), lambda a: (a[:2], a[2:]), (A34,)),
-    Case("cat", lambda L, a, b: L.cat([a, b, a], dim=1),
+    Case("split", lambda lib, a: a.split([1, 3], dim=1), lambda a: (a[:, :1], a[:, 1:]), (A34,)),
+    Case("chunk", lambda lib, a: a.chunk(2, dim=0), lambda a: (a[:2], a[2:]), (A34,)),
+    Case("cat", lambda lib, a, b: lib.cat([a, b, a], dim=1),
          lambda a, b: np.concatenate([a, b, a], 1), (A34, (N, (3, 2)))),
-    Case("cat_neg_dim", lambda L, a, b: L.cat([a, b], dim=-3),
+    Case("cat_neg_dim", lambda lib, a, b: lib.cat([a, b], dim=-3),
          lambda a, b: np.concatenate([a, b], 0), (A234, (N, (1, 3, 4)))),
-    Case("stack", lambda L, a, b: L.stack([a, b], dim=1), lambda a, b: np.stack([a, b], 1),
+    Case("stack", lambda lib, a, b: lib.stack([a, b], dim=1), lambda a, b: np.stack([a, b], 1),
          (A34, A34)),
-    Case("stack_last", lambda L, a, b: L.stack([a, b], dim=-1),
+    Case("stack_last", lambda lib, a, b: lib.stack([a, b], dim=-1),
          lambda a, b: np.stack([a, b], -1), (A34, A34)),
-    Case("clone", lambda L, a: a.clone(), np.copy, (A34,)),
+    Case("clone", lambda lib, a: a.clone(), np.copy, (A34,)),
     # unary maths and activations
-    Case("exp", lambda L, a: a.exp(), np.exp, (A34,)),
-    Case("log", lambda L, a: a.log(), np.log, ((P, (3, 4)),)),
-    Case("sqrt", lambda L, a: L.sqrt(a), np.sqrt, ((P, (3, 4)),)),
-    Case("abs", lambda L, a: a.abs(), np.abs, ((S, (3, 4)),)),
-    Case("sin", lambda L, a: a.sin(), np.sin, (A34,)),
-    Case("cos", lambda L, a: L.cos(a), np.cos, (A34,)),
-    Case("tanh", lambda L, a: a.tanh(), np.tanh, (A34,)),
-    Case("sigmoid", lambda L, a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), (A34,)),
-    Case("relu", lambda L, a: a.relu(), lambda a: np.maximum(a, 0), (A34,)),
-    Case("erf", lambda L, a: a.erf(), _erf, (A34,)),
-    Case("clamp", lambda L, a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), (A34,)),
-    Case("clamp_min", lambda L, a: a.clamp(min=0.2), lambda a: np.maximum(a, 0.2), (A34,)),
-    Case("clamp_max", lambda L, a: L.clamp(a, max=-0.1), lambda a: np.minimum(a, -0.1), (A34,)),
-    Case("softmax", lambda L, a: a.softmax(dim=-1), lambda a: _softmax(a, -1), (A234,)),
-    Case("softmax_dim0", lambda L, a: L.softmax(a, 0), lambda a: _softmax(a, 0), (A234,)),
-    Case("log_softmax", lambda L, a: a.log_softmax(dim=1), lambda a: _log_softmax(a, 1),
+    Case("exp", lambda lib, a: a.exp(), np.exp, (A34,)),
+    Case("log", lambda lib, a: a.log(), np.log, ((P, (3, 4)),)),
+    Case("sqrt", lambda lib, a: lib.sqrt(a), np.sqrt, ((P, (3, 4)),)),
+    Case("abs", lambda lib, a: a.abs(), np.abs, ((S, (3, 4)),)),
+    Case("sin", lambda lib, a: a.sin(), np.sin, (A34,)),
+    Case("cos", lambda lib, a: lib.cos(a), np.cos, (A34,)),
+    Case("tanh", lambda lib, a: a.tanh(), np.tanh, (A34,)),
+    Case("sigmoid", lambda lib, a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), (A34,)),
+    Case("relu", lambda lib, a: a.relu(), lambda a: np.maximum(a, 0), (A34,)),
+    Case("erf", lambda lib, a: a.erf(), _erf, (A34,)),
+    Case("clamp", lambda lib, a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), (A34,)),
+    Case("clamp_min", lambda lib, a: a.clamp(min=0.2), lambda a: np.maximum(a, 0.2), (A34,)),
+    Case("clamp_max", lambda lib, a: lib.clamp(a, max=-0.1), lambda a: np.minimum(a, -0.1), (A34,)),
+    Case("softmax", lambda lib, a: a.softmax(dim=-1), lambda a: _softmax(a, -1), (A234,)),
+    Case("softmax_dim0", lambda lib, a: lib.softmax(a, 0), lambda a: _softmax(a, 0), (A234,)),
+    Case("log_softmax", lambda lib, a: a.log_softmax(dim=1), lambda a: _log_softmax(a, 1),
          (A234,)),
-    Case("where", lambda L, a, b: L.where(K(L, MASK, a), a, b), lambda a, b: np.where(MASK, a, b),
+    Case("where", lambda lib, a, b: lib.where(const(lib, MASK, a), a, b),
+         lambda a, b: np.where(MASK, a, b),
          (A34, (N, (4,)))),
-    Case("where_scalar", lambda L, a: L.where(a > 0, a, 0.0), lambda a: np.where(a > 0, a, 0.0),
+    Case("where_scalar", lambda lib, a: lib.where(a > 0, a, 0.0), lambda a: np.where(a > 0, a, 0.0),
          (A34,)),
-    Case("maximum", lambda L, a, b: L.maximum(a, b), np.maximum, (A34, (N, (4,)))),
-    Case("minimum", lambda L, a, b: L.minimum(a, b), np.minimum, (A34, A34)),
-    Case("leaky_relu", lambda L, a: f_(L).leaky_relu(a, 0.2),
+    Case("maximum", lambda lib, a, b: lib.maximum(a, b), np.maximum, (A34, (N, (4,)))),
+    Case("minimum", lambda lib, a, b: lib.minimum(a, b), np.minimum, (A34, A34)),
+    Case("leaky_relu", lambda lib, a: f_(lib).leaky_relu(a, 0.2),
          lambda a: np.where(a > 0, a, 0.2 * a), (A34,)),
-    Case("gelu", lambda L, a: f_(L).gelu(a), lambda a: 0.5 * a * (1 + _erf(a / math.sqrt(2))),
+    Case("gelu", lambda lib, a: f_(lib).gelu(a), lambda a: 0.5 * a * (1 + _erf(a / math.sqrt(2))),
          (A34,)),
-    Case("gelu_tanh", lambda L, a: f_(L).gelu(a, approximate="tanh"),
+    Case("gelu_tanh", lambda lib, a: f_(lib).gelu(a, approximate="tanh"),
          lambda a: 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3))),
          (A34,)),
-    Case("elu", lambda L, a: f_(L).elu(a, alpha=0.7),
+    Case("elu", lambda lib, a: f_(lib).elu(a, alpha=0.7),
          lambda a: np.where(a > 0, a, 0.7 * (np.exp(a) - 1)), (A34,)),
-    Case("softplus", lambda L, a: f_(L).softplus(a), _softplus, ((N, (3, 4)),)),
-    Case("softplus_beta", lambda L, a: f_(L).softplus(a, beta=2.0),
+    Case("softplus", lambda lib, a: f_(lib).softplus(a), _softplus, ((N, (3, 4)),)),
+    Case("softplus_beta", lambda lib, a: f_(lib).softplus(a, beta=2.0),
          lambda a: _softplus(2 * a) / 2, (A34,)),
     # fused layers and normalisation
-    Case("linear", lambda L, x, w, b: f_(L).linear(x, w, b), lambda x, w, b: x @ w.T + b,
+    Case("linear", lambda lib, x, w, b: f_(lib).linear(x, w, b), lambda x, w, b: x @ w.T + b,
          ((N, (5, 3)), (N, (4, 3)), (N, (4,)))),
-    Case("linear_nobias_3d", lambda L, x, w: f_(L).linear(x, w), lambda x, w: x @ w.T,
+    Case("linear_nobias_3d", lambda lib, x, w: f_(lib).linear(x, w), lambda x, w: x @ w.T,
          ((N, (2, 3, 3)), (N, (4, 3)))),
-    Case("linear_1d", lambda L, x, w, b: f_(L).linear(x, w, b), lambda x, w, b: w @ x + b,
+    Case("linear_1d", lambda lib, x, w, b: f_(lib).linear(x, w, b), lambda x, w, b: w @ x + b,
          ((N, (3,)), (N, (2, 3)), (N, (2,)))),
-    Case("layer_norm", lambda L, x, w, b: f_(L).layer_norm(x, (4,), w, b),
+    Case("layer_norm", lambda lib, x, w, b: f_(lib).layer_norm(x, (4,), w, b),
          lambda x, w, b: _ln_ref(x, w, b, (-1,)), (A234, (N, (4,)), (N, (4,)))),
-    Case("layer_norm_2d", lambda L, x: f_(L).layer_norm(x, (3, 4)),
+    Case("layer_norm_2d", lambda lib, x: f_(lib).layer_norm(x, (3, 4)),
          lambda x: _ln_ref(x, 1.0, 0.0, (-2, -1)), (A234,)),
-    Case("batch_norm_train", lambda L, x, w, b: f_(L).batch_norm(x, None, None, w, b,
+    Case("batch_norm_train", lambda lib, x, w, b: f_(lib).batch_norm(x, None, None, w, b,
                                                                  training=True),
          _bn_ref, ((N, (6, 3)), (N, (3,)), (N, (3,)))),
     # losses
-    Case("cross_entropy", lambda L, z: f_(L).cross_entropy(z, K(L, LABELS, z)),
+    Case("cross_entropy", lambda lib, z: f_(lib).cross_entropy(z, const(lib, LABELS, z)),
          lambda z: _ce_ref(z, LABELS), ((N, (5, 4)),)),
-    Case("cross_entropy_sum", lambda L, z: f_(L).cross_entropy(z, K(L, LABELS, z),
+    Case("cross_entropy_sum", lambda lib, z: f_(lib).cross_entropy(z, const(lib, LABELS, z),
                                                                reduction="sum"),
          lambda z: _ce_ref(z, LABELS, reduction="sum"), ((N, (5, 4)),)),
-    Case("cross_entropy_none", lambda L, z: f_(L).cross_entropy(z, K(L, LABELS, z),
+    Case("cross_entropy_none", lambda lib, z: f_(lib).cross_entropy(z, const(lib, LABELS, z),
                                                                 reduction="none"),
          lambda z: _ce_ref(z, LABELS, reduction="none"), ((N, (5, 4)),)),
     Case("cross_entropy_weight_smooth_ignore",
-         lambda L, z: f_(L).cross_entropy(z, K(L, LABELS_IGN, z), weight=K(L, W5, z),
+         lambda lib, z: f_(lib).cross_entropy(z, const(lib, LABELS_IGN, z),
+                                              weight=const(lib, W5, z),
                                           label_smoothing=0.2),
          lambda z: _ce_ref(z, LABELS_IGN, W5, 0.2), ((N, (5, 4)),)),
     Case("cross_entropy_smooth_none",
-         lambda L, z: f_(L).cross_entropy(z, K(L, LABELS_IGN, z), label_smoothing=0.1,
+         lambda lib, z: f_(lib).cross_entropy(z, const(lib, LABELS_IGN, z), label_smoothing=0.1,
                                           reduction="none"),
          lambda z: _ce_ref(z, LABELS_IGN, eps=0.1, reduction="none"), ((N, (5, 4)),)),
-    Case("cross_entropy_probs", lambda L, z, p: f_(L).cross_entropy(z, p.softmax(dim=1)),
+    Case("cross_entropy_probs", lambda lib, z, p: f_(lib).cross_entropy(z, p.softmax(dim=1)),
          lambda z, p: -(_softmax(p, 1) * _log_softmax(z, 1)).sum(1).mean(), ((N, (5, 4)),
                                                                             (N, (5, 4)))),
     Case("cross_entropy_const_probs_weight_smooth",
-         lambda L, z: f_(L).cross_entropy(z, K(L, PROBS, z), weight=K(L, W5, z),
+         lambda lib, z: f_(lib).cross_entropy(z, const(lib, PROBS, z), weight=const(lib, W5, z),
                                           label_smoothing=0.3),
          lambda z: -(((PROBS * 0.7 + 0.3 / 4) * W5) * _log_softmax(z, 1)).sum(1).mean(),
          ((N, (5, 4)),)),
     Case("cross_entropy_const_probs_none",
-         lambda L, z: f_(L).cross_entropy(z, K(L, PROBS, z), reduction="none"),
+         lambda lib, z: f_(lib).cross_entropy(z, const(lib, PROBS, z), reduction="none"),
          lambda z: -(PROBS * _log_softmax(z, 1)).sum(1), ((N, (5, 4)),)),
-    Case("cross_entropy_3d", lambda L, z: f_(L).cross_entropy(z, K(L, [[0, 2], [1, 1]], z)),
+    Case("cross_entropy_3d",
+         lambda lib, z: f_(lib).cross_entropy(z, const(lib, [[0, 2], [1, 1]], z)),
          lambda z: _ce_ref(z.transpose(0, 2, 1).reshape(-1, 3), np.array([0, 2, 1, 1])),
          ((N, (2, 3, 2)),)),
-    Case("nll_loss", lambda L, z: f_(L).nll_loss(z, K(L, LABELS_IGN, z), weight=K(L, W5, z)),
+    Case("nll_loss", lambda lib, z: f_(lib).nll_loss(z, const(lib, LABELS_IGN, z),
+                                                     weight=const(lib, W5, z)),
          lambda z: _ce_ref(z, LABELS_IGN, W5, logits=False), ((N, (5, 4)),)),
-    Case("mse_loss", lambda L, a, b: f_(L).mse_loss(a, b), lambda a, b: ((a - b) ** 2).mean(),
+    Case("mse_loss", lambda lib, a, b: f_(lib).mse_loss(a, b), lambda a, b: ((a - b) ** 2).mean(),
          (A34, A34)),
-    Case("mse_loss_sum", lambda L, a, b: f_(L).mse_loss(a, b, reduction="sum"),
+    Case("mse_loss_sum", lambda lib, a, b: f_(lib).mse_loss(a, b, reduction="sum"),
          lambda a, b: ((a - b) ** 2).sum(), (A34, A34)),
-    Case("l1_loss", lambda L, a, b: f_(L).l1_loss(a, b), lambda a, b: np.abs(a - b).mean(),
+    Case("l1_loss", lambda lib, a, b: f_(lib).l1_loss(a, b), lambda a, b: np.abs(a - b).mean(),
          (A34, A34)),
-    Case("huber_loss", lambda L, a, b: f_(L).huber_loss(a, b, delta=0.8),
+    Case("huber_loss", lambda lib, a, b: f_(lib).huber_loss(a, b, delta=0.8),
          lambda a, b: np.where(np.abs(a - b) < 0.8, 0.5 * (a - b) ** 2,
                                0.8 * (np.abs(a - b) - 0.4)).mean(), (A34, A34)),
-    Case("bce", lambda L, x, y: f_(L).binary_cross_entropy(x, y), _bce_ref,
+    Case("bce", lambda lib, x, y: f_(lib).binary_cross_entropy(x, y), _bce_ref,
          ((U, (3, 4)), (U, (3, 4)))),
-    Case("bce_with_logits", lambda L, x, y: f_(L).binary_cross_entropy_with_logits(x, y),
+    Case("bce_with_logits", lambda lib, x, y: f_(lib).binary_cross_entropy_with_logits(x, y),
          _bcel_ref, (A34, (U, (3, 4)))),
     Case("bce_with_logits_pos_weight",
-         lambda L, x, y: f_(L).binary_cross_entropy_with_logits(
-             x, y, pos_weight=K(L, [1.0, 2.0, 0.5, 3.0], x)),
+         lambda lib, x, y: f_(lib).binary_cross_entropy_with_logits(
+             x, y, pos_weight=const(lib, [1.0, 2.0, 0.5, 3.0], x)),
          lambda x, y: _bcel_ref(x, y, np.array([1.0, 2.0, 0.5, 3.0])), (A34, (U, (3, 4)))),
     # linear algebra
-    Case("inv", lambda L, a: L.linalg.inv(a), np.linalg.inv, ((M, (3, 3)),)),
-    Case("inv_batched", lambda L, a: L.linalg.inv(a), np.linalg.inv, ((M, (2, 3, 3)),)),
-    Case("det", lambda L, a: L.linalg.det(a), np.linalg.det, ((M, (3, 3)),)),
-    Case("det_batched", lambda L, a: L.linalg.det(a), np.linalg.det, ((M, (2, 3, 3)),)),
+    Case("inv", lambda lib, a: lib.linalg.inv(a), np.linalg.inv, ((M, (3, 3)),)),
+    Case("inv_batched", lambda lib, a: lib.linalg.inv(a), np.linalg.inv, ((M, (2, 3, 3)),)),
+    Case("det", lambda lib, a: lib.linalg.det(a), np.linalg.det, ((M, (3, 3)),)),
+    Case("det_batched", lambda lib, a: lib.linalg.det(a), np.linalg.det, ((M, (2, 3, 3)),)),
 ]
 IDS = [c.name for c in CASES]
 assert len(set(IDS)) == len(IDS)
@@ -361,7 +366,7 @@ def test_forward_matches_numpy(case: Case, device: str) -> None:
     outs = _as_tuple(case.fn(mt, *xs))
     refs = _as_tuple(case.ref(*case.arrays()))
     assert len(outs) == len(refs)
-    for o, r in zip(outs, refs):
+    for o, r in zip(outs, refs, strict=True):
         assert isinstance(o, mt.Tensor)
         assert o.device == device
         assert o.dtype == np.float64
@@ -375,7 +380,7 @@ def test_forward_float32_stays_float32(case: Case) -> None:
     xs = _mt_inputs(case, dtype=np.float32)
     outs = _as_tuple(case.fn(mt, *xs))
     refs = _as_tuple(case.ref(*case.arrays()))
-    for o, r in zip(outs, refs):
+    for o, r in zip(outs, refs, strict=True):
         assert o.dtype == np.float32, f"{case.name}: float32 input gave {o.dtype}"
         np.testing.assert_allclose(o.numpy(), r, rtol=2e-4, atol=2e-5)
 
@@ -427,7 +432,7 @@ def test_backward_formulas_keep_dtype(case: Case, dtype: Any) -> None:
         for recorded in (False, True):
             with mt.set_grad_enabled(recorded):
                 grads = node._fn.backward(node, g)
-            for inp, gi in zip(node._inputs, _as_tuple(grads)):
+            for inp, gi in zip(node._inputs, _as_tuple(grads), strict=True):
                 if inp is None or gi is None or not inp.requires_grad:
                     continue
                 assert gi.dtype == dtype, f"{case.name}: {node!r} returned a {gi.dtype} grad"
@@ -471,7 +476,7 @@ def test_matches_torch(case: Case) -> None:
     xs = _mt_inputs(case)
     outs = _as_tuple(case.fn(mt, *xs))
     assert len(outs) == len(touts)
-    for o, t in zip(outs, touts):
+    for o, t in zip(outs, touts, strict=True):
         assert o.shape == tuple(t.shape), case.name
         _close(o, t.detach().numpy(), f"{case.name}: value")
     if not case.grad:
@@ -484,19 +489,20 @@ def test_matches_torch(case: Case) -> None:
     tg = torch.autograd.grad(touts, tx, tv, create_graph=True, allow_unused=True)
     mv = [mt.tensor(v, dtype=np.float64, requires_grad=True) for v in vs]
     mg = mt.autograd.grad(outs, xs, mv, create_graph=True, allow_unused=True)
-    for i, (m, t) in enumerate(zip(mg, tg)):
+    for i, (m, t) in enumerate(zip(mg, tg, strict=True)):
         assert (m is None) == (t is None), f"{case.name}: grad {i} None-ness differs"
         if m is not None:
             _close(m, t.detach().numpy(), f"{case.name}: grad of input {i}")
     if not case.gradgrad:
         return
-    ts = sum((g * torch.tensor(w)).sum() for g, w in zip(tg, ws) if g is not None)
-    ms = sum((g * mt.tensor(w, dtype=np.float64)).sum() for g, w in zip(mg, ws) if g is not None)
+    ts = sum((g * torch.tensor(w)).sum() for g, w in zip(tg, ws, strict=True) if g is not None)
+    ms = sum((g * mt.tensor(w, dtype=np.float64)).sum()
+             for g, w in zip(mg, ws, strict=True) if g is not None)
     if not isinstance(ts, torch.Tensor) or not ts.requires_grad:
         return
     tgg = torch.autograd.grad(ts, tx + tv, allow_unused=True)
     mgg = mt.autograd.grad(ms, xs + mv, allow_unused=True)
-    for i, (m, t) in enumerate(zip(mgg, tgg)):
+    for i, (m, t) in enumerate(zip(mgg, tgg, strict=True)):
         t_arr = None if t is None else t.numpy(force=True)
         m_arr = None if m is None else m.numpy()
         if t_arr is None and m_arr is None:
@@ -546,16 +552,16 @@ def test_max_dim_returns_values_and_indices() -> None:
 
 
 @pytest.mark.parametrize("name, fn", [
-    ("relu", lambda L, x: x.relu()),
-    ("abs", lambda L, x: x.abs()),
-    ("clamp", lambda L, x: x.clamp(-1.0, 1.0)),
-    ("leaky_relu", lambda L, x: f_(L).leaky_relu(x, 0.1)),
-    ("max_all_ties", lambda L, x: x.max()),
-    ("min_all_ties", lambda L, x: x.min()),
-    ("maximum_ties", lambda L, x: L.maximum(x, L.zeros(5, dtype=L.float64))),
-    ("minimum_ties", lambda L, x: L.minimum(x, L.ones(5, dtype=L.float64))),
-    ("elu", lambda L, x: f_(L).elu(x)),
-    ("sqrt_at_zero_is_inf", lambda L, x: (x + 1).sqrt()),
+    ("relu", lambda lib, x: x.relu()),
+    ("abs", lambda lib, x: x.abs()),
+    ("clamp", lambda lib, x: x.clamp(-1.0, 1.0)),
+    ("leaky_relu", lambda lib, x: f_(lib).leaky_relu(x, 0.1)),
+    ("max_all_ties", lambda lib, x: x.max()),
+    ("min_all_ties", lambda lib, x: x.min()),
+    ("maximum_ties", lambda lib, x: lib.maximum(x, lib.zeros(5, dtype=lib.float64))),
+    ("minimum_ties", lambda lib, x: lib.minimum(x, lib.ones(5, dtype=lib.float64))),
+    ("elu", lambda lib, x: f_(lib).elu(x)),
+    ("sqrt_at_zero_is_inf", lambda lib, x: (x + 1).sqrt()),
 ])
 def test_gradient_conventions_at_kinks_match_torch(name: str, fn: Callable) -> None:
     torch = pytest.importorskip("torch")

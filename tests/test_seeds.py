@@ -5,7 +5,7 @@ against gradient descent. Values are compared with the closed forms to the last 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -73,8 +73,8 @@ def test_seed000_log_sqrt_example(a: float, b: float) -> None:
     dL/dw1 = (w2 / w1)(1 + 1/(2 sqrt(w2 log w1))), dL/dw2 = log w1 (1 + 1/(2 sqrt(...)))."""
     w1, w2 = leaf(a), leaf(b)
     v = w2 * w1.log()  # the shared subexpression, used twice
-    L = v + v.sqrt()
-    L.backward()
+    loss = v + v.sqrt()
+    loss.backward()
     s = 1 + 1 / (2 * math.sqrt(b * math.log(a)))
     np.testing.assert_allclose(w1.grad.item(), b / a * s, rtol=1e-15)
     np.testing.assert_allclose(w2.grad.item(), math.log(a) * s, rtol=1e-15)
@@ -82,7 +82,7 @@ def test_seed000_log_sqrt_example(a: float, b: float) -> None:
 
 def test_seed000_central_differences_beat_forward_differences() -> None:
     """Forward differences (L(w+εe) − L(w))/ε err by O(ε), central ones by O(ε²)."""
-    def L(w1: float, w2: float) -> float:
+    def loss(w1: float, w2: float) -> float:
         return w2 * math.log(w1) + math.sqrt(w2 * math.log(w1))
 
     w1, w2 = leaf(2.0), leaf(3.0)
@@ -90,8 +90,8 @@ def test_seed000_central_differences_beat_forward_differences() -> None:
     (v + v.sqrt()).backward()
     exact_g = w1.grad.item()
     eps = 1e-4
-    forward = (L(2.0 + eps, 3.0) - L(2.0, 3.0)) / eps
-    central = (L(2.0 + eps, 3.0) - L(2.0 - eps, 3.0)) / (2 * eps)
+    forward = (loss(2.0 + eps, 3.0) - loss(2.0, 3.0)) / eps
+    central = (loss(2.0 + eps, 3.0) - loss(2.0 - eps, 3.0)) / (2 * eps)
     assert abs(central - exact_g) < 1e-7 < abs(forward - exact_g) < 1e-4
     f = lambda a, b: (b * a.log() + (b * a.log()).sqrt())  # noqa: E731
     assert mt.autograd.gradcheck(f, [w1, w2])

@@ -40,7 +40,7 @@ def _same(a: Any, b: Any) -> None:
             _same(a[k], b[k])
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             _same(x, y)
     else:
         assert a == b
@@ -90,7 +90,8 @@ def test_module_state_dict_round_trip(tmp_path: Any) -> None:
     mt.save(net.state_dict(), tmp_path / "net.mt")
     other = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
     other.load_state_dict(mt.load(tmp_path / "net.mt"))
-    for (k, a), (k2, b) in zip(net.state_dict().items(), other.state_dict().items()):
+    pairs = zip(net.state_dict().items(), other.state_dict().items(), strict=True)
+    for (k, a), (k2, b) in pairs:
         assert k == k2 and a.shape == b.shape and a.dtype == b.dtype
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     net.load_state_dict(mt.load(tmp_path / "net.mt"))  # into the trained model itself
@@ -148,7 +149,7 @@ class Evil:
         return (EXECUTED.append, ("pwned",))
 
 
-def _write_zip(path: Any, header: Any, members: dict | None = None) -> None:
+def _write_zip(path: Any, header: Any, members: dict | None = None, strict=True) -> None:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("header.json", header if isinstance(header, str) else json.dumps(header))
         for name, data in (members or {}).items():
@@ -160,7 +161,7 @@ def _rewrite_header(path: Any, edit: Any) -> None:
         members = {n: zf.read(n) for n in zf.namelist()}
     header = json.loads(members.pop("header.json"))
     edit(header)
-    _write_zip(path, header, members)
+    _write_zip(path, header, members, strict=True)
 
 
 def _npy(arr: np.ndarray, allow_pickle: bool = False) -> bytes:
@@ -221,7 +222,7 @@ def test_headers_with_unknown_or_malformed_entries_are_refused(tmp_path: Any, ob
 ])
 def test_bad_top_level_headers_are_refused(tmp_path: Any, header: Any) -> None:
     path = tmp_path / "bad.mt"
-    _write_zip(path, header)
+    _write_zip(path, header, strict=True)
     with pytest.raises(SerializationError):
         mt.load(path)
 
