@@ -210,6 +210,8 @@ CASES = [
     Case("expand", lambda lib, a: a.expand(2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
          ((N, (3, 1)),)),
     Case("getitem_basic", lambda lib, a: a[1:, ::2], lambda a: a[1:, ::2], (A34,)),
+    Case("getitem_negative_step", lambda lib, a: a.flip(0)[:, 1:3] if lib is not mt else
+         a[::-1, 1:3], lambda a: a[::-1, 1:3], (A34,)),
     Case("getitem_int", lambda lib, a: a[-1], lambda a: a[-1], (A234,)),
     Case("getitem_none_ellipsis", lambda lib, a: a[None, ..., 1], lambda a: a[None, ..., 1],
          (A234,)),
@@ -268,6 +270,8 @@ CASES = [
     Case("elu", lambda lib, a: f_(lib).elu(a, alpha=0.7),
          lambda a: np.where(a > 0, a, 0.7 * (np.exp(a) - 1)), (A34,)),
     Case("softplus", lambda lib, a: f_(lib).softplus(a), _softplus, ((N, (3, 4)),)),
+    Case("softplus_threshold", lambda lib, a: f_(lib).softplus(a * 15 + 10, threshold=15.0),
+         lambda a: np.where(a * 15 + 10 > 15, a * 15 + 10, _softplus(a * 15 + 10)), (A34,)),
     Case("softplus_beta", lambda lib, a: f_(lib).softplus(a, beta=2.0),
          lambda a: _softplus(2 * a) / 2, (A34,)),
     # fused layers and normalisation
@@ -572,6 +576,30 @@ def test_gradient_conventions_at_kinks_match_torch(name: str, fn: Callable) -> N
     tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
     fn(torch, tx).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-15, atol=0)
+
+
+def test_pow_conventions_at_zero_and_negative_bases_match_torch() -> None:
+    """d/da a^b = 0 where b == 0; d/db a^b = 0 where a == 0 and b >= 0; NaN for a < 0."""
+    torch = pytest.importorskip("torch")
+    av, bv = [0.0, 0.0, 2.0, -1.0, 0.0], [2.0, 0.0, 1.5, 0.5, 1.0]
+    results = []
+    for lib in (mt, torch):
+        a = lib.tensor(av, dtype=lib.float64, requires_grad=True)
+        b = lib.tensor(bv, dtype=lib.float64, requires_grad=True)
+        (a ** b).sum().backward()
+        s = lib.tensor([2.0, 0.0, -1.0], dtype=lib.float64, requires_grad=True)
+        ((0.0 ** s).sum() + ((-2.0) ** s).sum()).backward()
+        results.append([np.asarray(t.grad.tolist()) for t in (a, b, s)])
+    for m, t in zip(*results, strict=True):
+        np.testing.assert_allclose(m, t, rtol=1e-15, equal_nan=True)
+
+
+def test_gradcheck_accepts_non_tensor_and_integer_inputs() -> None:
+    x = mt.tensor([[0.3, -1.0, 2.0]], dtype=mt.float64, requires_grad=True)
+    labels = mt.tensor([2])
+    assert mt.autograd.gradcheck(lambda z, y, k: mt.nn.functional.cross_entropy(z * k, y),
+                                 [x, labels, 2.0])
+    assert mt.autograd.gradgradcheck(lambda z, y: z.max(dim=1), [x, labels])
 
 
 def test_relu_of_special_values() -> None:

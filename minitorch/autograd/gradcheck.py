@@ -18,10 +18,19 @@ def _inputs(inputs: Any) -> list:
     return [inputs] if isinstance(inputs, Tensor) else list(inputs)
 
 
-def _outputs(out: Any) -> list:
+def _differentiable(t: Any) -> bool:
+    """Inputs that are checked: Tensors that require grad (others are constants)."""
     from ..tensor import Tensor
 
-    return [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
+    return isinstance(t, Tensor) and t.requires_grad
+
+
+def _outputs(out: Any) -> list:
+    """The floating-point Tensors among fn's outputs (indices and the like are skipped)."""
+    from ..tensor import Tensor
+
+    outs = [out] if isinstance(out, Tensor) else list(out)
+    return [o for o in outs if isinstance(o, Tensor) and o.dtype.kind in "fc"]
 
 
 def numerical_jacobian(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -> list:
@@ -33,7 +42,7 @@ def numerical_jacobian(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -
         outs = _outputs(fn(*inputs))
         n_out = sum(o.numel() for o in outs)
         for t in inputs:
-            if not t.requires_grad:
+            if not _differentiable(t):
                 jac.append(None)
                 continue
             if not t.data.flags.c_contiguous:
@@ -59,7 +68,7 @@ def analytical_jacobian(fn: Callable, inputs: Sequence[Any]) -> list:
 
     outs = _outputs(fn(*inputs))
     n_out = sum(o.numel() for o in outs)
-    diff_inputs = [t for t in inputs if t.requires_grad]
+    diff_inputs = [t for t in inputs if _differentiable(t)]
     jac = [np.zeros((t.numel(), n_out)) for t in diff_inputs]
     col = 0
     for o in outs:
@@ -81,7 +90,7 @@ def analytical_jacobian(fn: Callable, inputs: Sequence[Any]) -> list:
     full = []
     it = iter(jac)
     for t in inputs:
-        full.append(next(it) if t.requires_grad else None)
+        full.append(next(it) if _differentiable(t) else None)
     return full
 
 
@@ -96,7 +105,7 @@ def gradcheck(
     """Compare reverse-mode gradients with central finite differences (inputs in float64)."""
     ins = _inputs(inputs)
     for i, t in enumerate(ins):
-        if t.requires_grad and t.dtype != np.float64:
+        if _differentiable(t) and t.dtype != np.float64:
             raise GradcheckError(
                 f"gradcheck: input {i} is {t.dtype}; finite differences need float64 inputs"
             )
@@ -143,7 +152,7 @@ def gradgradcheck(
     else:
         grad_outputs = _inputs(grad_outputs)
     n_in = len(ins)
-    diff_idx = [i for i, t in enumerate(ins) if t.requires_grad]
+    diff_idx = [i for i, t in enumerate(ins) if _differentiable(t)]
 
     def first_order(*args: Any) -> tuple:
         from .grad_mode import enable_grad

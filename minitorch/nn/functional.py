@@ -132,9 +132,9 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    if beta == 1.0:
-        return ops.Softplus.apply(x)
-    return ops.Softplus.apply(x * beta) / beta
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    sp = ops.Softplus.apply(x) if beta == 1.0 else ops.Softplus.apply(x * beta) / beta
+    return ops.Where.apply(x.data * beta > threshold, x, sp)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:

@@ -109,40 +109,67 @@ class Pow(Function):
     def forward(ctx: Context, a: Any, b: Any) -> Tensor:
         ctx.save_for_backward(a, b)
         try:
-            return W(_val(a) ** _val(b))
+            if isinstance(b, (int, float)) and b >= 0 and float(b).is_integer():
+                return W(_val(a) ** b)
+            # negative bases with fractional powers give NaN, 0 ** -1 gives inf: silently,
+            # as in PyTorch
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return W(_val(a) ** _val(b))
         except ValueError:
             raise _bcast_error("pow", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         a, b = ctx.saved_tensors
+        if not isinstance(b, Tensor):  # the common case: a Python exponent
+            if b == 0:
+                return g * 0.0, None
+            return (g * b * a ** (b - 1) if b != 1 else g), None
+        return Pow._tensor_exponent_backward(ctx, g, a, b)
+
+    @staticmethod
+    def _tensor_exponent_backward(ctx: Context, g: Tensor, a: Any, b: Tensor) -> tuple:
+        """PyTorch's conventions: d/da a^b = 0 where b == 0 (even at a = 0), and
+        d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0; NaN for a < 0, silently."""
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            if isinstance(b, Tensor):
+        if not isinstance(a, Tensor):  # ops.Pow.apply(scalar, tensor)
+            a = W(b._xp().asarray(a, dtype=b.dtype))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
                 ga = g * b * a ** (b - 1)
-            elif b == 0:
-                ga = g * 0.0
-            else:
-                ga = g * b * a ** (b - 1) if b != 1 else g
-        if ctx.needs_input_grad[1]:
-            base = a if isinstance(a, Tensor) else Tensor._wrap(np.asarray(a, dtype=b.dtype))
-            gb = g * (base ** b) * log(base)
+                zero_exp = b.data == 0
+                if zero_exp.any():
+                    ga = Where.apply(zero_exp, 0.0, ga)
+            if ctx.needs_input_grad[1]:
+                at_zero = (a.data == 0) & (b.data >= 0)
+                safe = Where.apply(at_zero, 1.0, a) if at_zero.any() else a
+                gb = g * (a ** b) * log(safe)
         return ga, gb
 
 
 class RPow(Function):
-    """s ** b for a Python scalar base s > 0."""
+    """s ** b for a Python scalar base s; d/db = s^b log s (PyTorch's conventions for
+    s <= 0: 0 where s == 0 and b >= 0, NaN for s < 0)."""
 
     @staticmethod
     def forward(ctx: Context, b: Tensor, s: float) -> Tensor:
         ctx.s = s
         ctx.save_for_backward(b)
-        return W(s ** b.data)
+        if s > 0:
+            return W(s ** b.data)
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf / NaN, as PyTorch
+            return W(s ** b.data)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         (b,) = ctx.saved_tensors
-        return g * (ctx.s ** b) * math.log(ctx.s), None
+        s = ctx.s
+        if s > 0:
+            return g * (s ** b) * math.log(s), None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if s < 0:
+                return g * math.nan, None
+            return Where.apply(b.data >= 0, 0.0, g * (s ** b) * -math.inf), None
 
 
 def _unary(name: str, fwd: Any, bwd: Any, save_out: bool = False) -> type:
