@@ -3,6 +3,7 @@ that Tensor's own file stays about data and autograd state)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -15,15 +16,19 @@ class MaxMin(NamedTuple):
     indices: Any
 
 
-def _t(x: Any, like: Any) -> Any:
-    """Python scalars stay scalars (NumPy keeps the tensor's dtype); arrays become Tensors."""
-    from .tensor import Tensor
+_PY_SCALARS = (int, float, bool)
+_Tensor: Any = None  # set by install()
 
-    if isinstance(x, (Tensor, int, float, bool)):
+
+def _t(x: Any, like: Any) -> Any:
+    """Python scalars stay scalars (NumPy keeps the tensor's dtype under NEP 50); NumPy
+    scalars become Python ones (np.float64 is a float subclass but would upcast float32, and
+    PyTorch treats it as a Python scalar); arrays become Tensors."""
+    if type(x) in _PY_SCALARS or isinstance(x, _Tensor):
         return x
     if isinstance(x, np.generic):
         return x.item()
-    return Tensor(x, device=like.device)
+    return _Tensor(x, device=like.device)
 
 
 def _shape_args(args: tuple) -> tuple:
@@ -34,6 +39,9 @@ def _shape_args(args: tuple) -> tuple:
 
 def install(T: Any) -> None:  # noqa: N803, C901
     from . import ops
+
+    global _Tensor
+    _Tensor = T
 
     W = T._wrap  # noqa: N806  (the name every ops module uses)
 
@@ -132,7 +140,9 @@ def install(T: Any) -> None:  # noqa: N803, C901
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
         mu = ops.Mean.apply(self, dims, True)
         d = self - mu
-        return ops.Sum.apply(d * d, dims, keepdim) / max(n - correction, 0)
+        if n - correction <= 0:  # no degrees of freedom left: NaN, as PyTorch
+            return ops.Sum.apply(d * d, dims, keepdim) * math.nan
+        return ops.Sum.apply(d * d, dims, keepdim) / (n - correction)
 
     def std(self: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
             correction: Any = None) -> Any:
@@ -180,7 +190,19 @@ def install(T: Any) -> None:  # noqa: N803, C901
     T.amax = amax
     T.logsumexp = lambda a, dim, keepdim=False: ops.LogSumExp.apply(
         a, norm_dims(dim, a.ndim), keepdim)
-    T.norm = lambda a, p=2: (a * a).sum().sqrt() if p == 2 else (a.abs() ** p).sum() ** (1 / p)
+    def norm(self: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
+        """Vector p-norm over `dim` (all elements by default); its gradient is 0 at 0."""
+        dims = norm_dims(dim, self.ndim)
+        if p == 2:
+            return ops.Norm2.apply(self, dims, keepdim)
+        if p == math.inf:
+            return ops.Extremum.apply(self.abs(), None, False, True) if dims is None else \
+                ops.Extremum.apply(self.abs(), dims[0], keepdim, True)
+        if p == 1:
+            return ops.Sum.apply(self.abs(), dims, keepdim)
+        return ops.Sum.apply(self.abs() ** p, dims, keepdim) ** (1 / p)
+
+    T.norm = norm
     T.all = lambda a, dim=None: W(a._xp().all(a.data, axis=dim))
     T.any = lambda a, dim=None: W(a._xp().any(a.data, axis=dim))
 

@@ -195,6 +195,13 @@ CASES = [
     Case("logsumexp_keep", lambda lib, a: lib.logsumexp(a, dim=(0, 2), keepdim=True),
          lambda a: _lse(a, (0, 2), keepdims=True), (A234,)),
     Case("norm", lambda lib, a: a.norm(), np.linalg.norm, (A34,)),
+    Case("norm_dim_keep", lambda lib, a: a.norm(dim=1, keepdim=True),
+         lambda a: np.linalg.norm(a, axis=1, keepdims=True), (A234,)),
+    Case("norm_p1_dims", lambda lib, a: a.norm(p=1, dim=(0, 2)),
+         lambda a: np.abs(a).sum((0, 2)), (A234,)),
+    Case("norm_inf", lambda lib, a: a.norm(p=float("inf")), lambda a: np.abs(a).max(), (A34,)),
+    Case("norm_p3_dim", lambda lib, a: a.norm(p=3, dim=-1),
+         lambda a: (np.abs(a) ** 3).sum(-1) ** (1 / 3), (A34,)),
     # shapes
     Case("reshape", lambda lib, a: a.reshape(4, -1), lambda a: a.reshape(4, -1), (A234,)),
     Case("view", lambda lib, a: a.view(6, 4), lambda a: a.reshape(6, 4), (A234,)),
@@ -592,6 +599,17 @@ def test_pow_conventions_at_zero_and_negative_bases_match_torch() -> None:
         results.append([np.asarray(t.grad.tolist()) for t in (a, b, s)])
     for m, t in zip(*results, strict=True):
         np.testing.assert_allclose(m, t, rtol=1e-15, equal_nan=True)
+
+
+def test_norm_gradient_at_zero_is_zero_as_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for lib in (mt, torch):
+        x = lib.zeros(2, 3, dtype=lib.float64, requires_grad=True)
+        (x.norm() + x.norm(dim=1).sum()).backward()
+        assert not x.grad.numpy().any() and not np.isnan(x.grad.numpy()).any()
+    x = mt.zeros(3, dtype=mt.float64, requires_grad=True)
+    (g,) = mt.autograd.grad(x.norm(), x, create_graph=True)
+    assert not g.numpy().any()
 
 
 def test_gradcheck_accepts_non_tensor_and_integer_inputs() -> None:

@@ -6,13 +6,14 @@ from .elementwise import (
 )
 from .linalg import Det, Inverse, MatMul
 from .nn import Linear, LogSoftmax, Softmax, SoftmaxCrossEntropy
-from .reduce import Extremum, LogSumExp, Mean, Sum
+from .reduce import Extremum, LogSumExp, Mean, Norm2, Sum
 from .shape import Cat, Expand, GetItem, IndexBackward, Permute, Reshape
 
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "Clone", "Cos", "Det", "Div", "Erf", "Exp", "Expand",
     "Extremum", "GetItem", "IndexBackward", "Inverse", "LeakyReLU", "Linear", "Log",
-    "LogSoftmax", "LogSumExp", "MatMul", "Maximum", "Mean", "Minimum", "Mul", "Neg", "Permute",
+    "LogSoftmax", "LogSumExp", "MatMul", "Maximum", "Mean", "Minimum", "Mul", "Neg", "Norm2",
+    "Permute",
     "Pow", "RPow", "ReLU", "Reshape", "Sigmoid", "Sin", "Softmax", "SoftmaxCrossEntropy",
     "Softplus", "Sqrt", "Sub", "Sum", "Tanh", "ToDevice", "Where",
 ]

@@ -115,3 +115,28 @@ class LogSumExp(Function):
         else:
             p = W(a._xp().exp(a.data - ctx.out))
         return g * p, None, None
+
+
+class Norm2(Function):
+    """sqrt(sum x^2); grad = g x / norm, taken as 0 where the norm is 0 (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dims: tuple | None, keepdim: bool) -> Tensor:
+        xp = a._xp()
+        n = xp.sqrt(xp.sum(a.data * a.data, axis=dims, keepdims=True))
+        ctx.dims, ctx.n = dims, n
+        ctx.save_for_backward(a)
+        return W(n if keepdim else (n.reshape(()) if dims is None else xp.squeeze(n, dims)))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        (a,) = ctx.saved_tensors
+        g = g.reshape(keep_shape(a.shape, ctx.dims))
+        if is_grad_enabled():
+            from .elementwise import Where
+
+            n = Norm2.apply(a, ctx.dims, True)
+            safe = Where.apply(n.data == 0, 1.0, n)
+        else:
+            safe = W(a._xp().where(ctx.n == 0, ctx.n.dtype.type(1), ctx.n))
+        return g * a / safe, None, None
