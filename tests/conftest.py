@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import minitorch as mt
 from minitorch import backend
+
+# property-based tests: a fixed budget and no deadline (a loaded 2-core CI machine is slow);
+# the autouse seeding fixture is harmless for @given tests (each example reseeds nothing)
+settings.register_profile("minitorch", max_examples=40, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.load_profile("minitorch")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
