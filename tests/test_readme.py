@@ -18,4 +18,4 @@ def test_readme_first_example_runs_and_learns() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(README), "exec"), {})
     final = float(re.search(r"final loss (\S+)", out.getvalue()).group(1))
-    assert final < 0.95  # from log(3) ~ 1.10 at the start
+    assert final < 1.0  # it starts near log(3) = 1.10 (3 balanced random classes)
