@@ -32,8 +32,13 @@ def _load_cupy() -> Any:
     if _cupy is None and _cupy_error is None:
         try:
             _cupy = importlib.import_module("cupy")
-        except Exception as exc:  # ImportError, or a broken CUDA install
-            _cupy_error = f"CuPy is not installed ({type(exc).__name__}: {exc})"
+        except ModuleNotFoundError as exc:
+            if exc.name == "cupy":
+                _cupy_error = "CuPy is not installed"
+            else:
+                _cupy_error = f"CuPy could not be imported (a dependency is missing: {exc})"
+        except Exception as exc:  # noqa: BLE001  (a broken CUDA install fails in many ways)
+            _cupy_error = f"CuPy could not be imported ({type(exc).__name__}: {exc})"
     return _cupy
 
 

@@ -58,8 +58,15 @@ class FakeCupy:
 
 def test_cuda_without_cupy_says_what_is_missing_and_how_to_install(monkeypatch: Any) -> None:
     monkeypatch.setattr(backend, "_cupy", None)
-    monkeypatch.setattr(backend, "_cupy_error",
-                        "CuPy is not installed (ModuleNotFoundError: No module named 'cupy')")
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    real_import = backend.importlib.import_module
+
+    def no_cupy(name: str) -> Any:
+        if name == "cupy":
+            raise ModuleNotFoundError("No module named 'cupy'", name="cupy")
+        return real_import(name)
+
+    monkeypatch.setattr(backend.importlib, "import_module", no_cupy)
     for spec in ("cuda", "cuda:0", "CUDA:1"):
         with pytest.raises(mt.DeviceError) as info:
             backend.parse_device(spec)
@@ -78,6 +85,19 @@ def test_cuda_without_cupy_says_what_is_missing_and_how_to_install(monkeypatch: 
         mt.nn.Linear(2, 2).to("cuda")
     with pytest.raises(mt.DeviceError, match="CuPy is not installed"):
         mt.tensor([1.0], device="cuda:0")
+
+
+def test_cuda_with_a_broken_cupy_says_so(monkeypatch: Any) -> None:
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+
+    def broken(name: str) -> Any:
+        raise ImportError("libcudart.so.12: cannot open shared object file")
+
+    monkeypatch.setattr(backend.importlib, "import_module", broken)
+    with pytest.raises(mt.DeviceError, match=r"CuPy could not be imported.*libcudart.*"
+                                             r"pip install cupy-cuda12x"):
+        backend.parse_device("cuda")
 
 
 def test_cuda_with_cupy_but_no_gpu(monkeypatch: Any) -> None:
