@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .autograd.grad_mode import is_grad_enabled
 from .ops.reduce import norm_dims
 
 
@@ -29,6 +30,21 @@ def _t(x: Any, like: Any) -> Any:
     if isinstance(x, np.generic):
         return x.item()
     return _Tensor(x, device=like.device)
+
+
+def _check_inplace(t: Any, what: str) -> None:
+    """In-place changes are refused where autograd would need the old value (PyTorch's rule
+    for leaves; for graph tensors PyTorch tracks versions, which minitorch does not)."""
+    if t.requires_grad and is_grad_enabled():
+        if t.grad_fn is None:
+            raise RuntimeError(
+                f"{what}: a leaf tensor that requires grad is used in an in-place operation; "
+                "wrap the update in mt.no_grad() (as in `w -= lr * w.grad`) or use .data"
+            )
+        raise RuntimeError(
+            f"{what}: in-place changes to a tensor that is part of a graph are not supported "
+            "(backward may need its old value); write it out of place, e.g. x = x + y"
+        )
 
 
 def _shape_args(args: tuple) -> tuple:
@@ -262,20 +278,57 @@ def install(T: Any) -> None:  # noqa: N803, C901
     T.__getitem__ = lambda a, idx: ops.GetItem.apply(a, idx)
 
     def setitem(self: Any, idx: Any, value: Any) -> None:
-        if self.requires_grad and self.grad_fn is None:
-            from .autograd.grad_mode import is_grad_enabled
-
-            if is_grad_enabled():
-                raise RuntimeError(
-                    "in-place assignment to a leaf tensor that requires grad; "
-                    "wrap it in mt.no_grad() or assign to .data"
-                )
+        _check_inplace(self, "item assignment")
         v = value.data if isinstance(value, T) else value
         key = tuple(i.data if isinstance(i, T) else i for i in idx) if isinstance(idx, tuple) \
             else (idx.data if isinstance(idx, T) else idx)
         self.data[key] = v
 
     T.__setitem__ = setitem
+
+    # in-place arithmetic: on plain tensors, and on parameters inside no_grad (a manual update
+    # step `w -= lr * w.grad`), the array changes in place and the object stays the same; when
+    # a graph must be recorded, `x += y` builds x + y out of place and rebinds the name
+    def inplace(out_of_place: Any, ufunc: Any, name: str) -> Any:
+        def method(self: Any, other: Any) -> Any:
+            if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
+                                                                     False)):
+                if self.requires_grad and self.grad_fn is None:
+                    _check_inplace(self, name)
+                return out_of_place(self, other)
+            o = other.data if isinstance(other, T) else other
+            ufunc(self.data, o, out=self.data)
+            return self
+
+        return method
+
+    T.__iadd__ = inplace(T.__add__, np.add, "+=")
+    T.__isub__ = inplace(T.__sub__, np.subtract, "-=")
+    T.__imul__ = inplace(T.__mul__, np.multiply, "*=")
+    T.__itruediv__ = inplace(T.__truediv__, np.true_divide, "/=")
+
+    def inplace_method(ufunc: Any, name: str) -> Any:
+        def method(self: Any, other: Any, alpha: Any = None) -> Any:
+            _check_inplace(self, name)
+            o = other.data if isinstance(other, T) else other
+            if alpha is not None:
+                o = o * alpha
+            ufunc(self.data, o, out=self.data)
+            return self
+
+        return method
+
+    T.add_ = inplace_method(np.add, "add_")
+    T.sub_ = inplace_method(np.subtract, "sub_")
+    T.mul_ = inplace_method(np.multiply, "mul_")
+    T.div_ = inplace_method(np.true_divide, "div_")
+
+    def clamp_(self: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        _check_inplace(self, "clamp_")
+        self.data[...] = clamp(self, min, max).data
+        return self
+
+    T.clamp_ = clamp_
 
     def split(self: Any, size: Any, dim: int = 0) -> tuple:
         n = self.shape[dim]

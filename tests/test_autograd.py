@@ -335,7 +335,7 @@ def test_integer_tensors_cannot_require_grad() -> None:
 
 def test_in_place_assignment_to_a_leaf_that_requires_grad_is_refused() -> None:
     x = t64([1.0, 2.0])
-    with pytest.raises(RuntimeError, match="in-place assignment to a leaf.*no_grad"):
+    with pytest.raises(RuntimeError, match="item assignment: a leaf tensor.*no_grad"):
         x[0] = 5.0
     with mt.no_grad():
         x[0] = 5.0

@@ -148,3 +148,46 @@ def test_scalar_operands_keep_the_tensor_dtype() -> None:
     for y in (x + 1, 1 - x, x * 2.5, 2.5 / x, x ** 2, 2.0 ** x, x / np.float64(3.0),
               np.float64(3.0) * x, -x, abs(x), +x):
         assert y.dtype == np.float32, y
+
+
+def test_manual_update_in_place_under_no_grad_keeps_the_leaf() -> None:
+    """The seeds' gradient-descent step `w -= lr * w.grad`, exactly as in PyTorch."""
+    w = mt.tensor([1.0, -2.0], requires_grad=True)
+    (w * w).sum().backward()
+    before = id(w.data)
+    with mt.no_grad():
+        w -= 0.25 * w.grad
+        w *= 2.0
+        w += mt.ones(2)
+        w /= 2.0
+    assert id(w.data) == before and w.is_leaf and w.requires_grad and w.grad_fn is None
+    np.testing.assert_allclose(w.numpy(), [1.0, -0.5])
+    with pytest.raises(RuntimeError, match=r"-=: a leaf tensor that requires grad.*no_grad"):
+        w -= 1.0
+    with mt.no_grad():
+        w.sub_(w.grad, alpha=0.5).mul_(2.0).add_(1.0).div_(4.0).clamp_(max=0.5)
+    np.testing.assert_allclose(w.numpy(), [0.25, 0.5])
+    with pytest.raises(RuntimeError, match="add_: a leaf tensor"):
+        w.add_(1.0)
+
+
+def test_in_place_on_graph_tensors() -> None:
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h += 1  # rebinds h to h + 1: the graph stays right
+    h *= h
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * x.numpy() + 1) * 2)
+    total = mt.zeros(())
+    for _ in range(3):
+        total += (x * x).sum()  # accumulating a loss
+    assert total.requires_grad and total.item() == 15.0
+    g = x * 3
+    with pytest.raises(RuntimeError, match="part of a graph.*out of place"):
+        g.add_(1.0)
+    with pytest.raises(RuntimeError, match="item assignment: in-place changes"):
+        g[0] = 1.0
+    plain = mt.zeros(3)
+    plain += 2
+    plain[1] = 5.0
+    np.testing.assert_array_equal(plain.numpy(), [2.0, 5.0, 2.0])
