@@ -255,6 +255,16 @@ def test_dropout_statistics(p: float) -> None:
     np.testing.assert_array_equal(x.grad.numpy(), out)  # the same mask scales the gradient
 
 
+def test_inplace_flags_are_accepted_for_compatibility() -> None:
+    x = mt.randn(3, 4)
+    for m in (nn.ReLU(inplace=True), nn.LeakyReLU(0.1, inplace=True), nn.ELU(inplace=True),
+              nn.Dropout(0.5, inplace=True).eval()):
+        before = x.numpy().copy()
+        m(x)
+        np.testing.assert_array_equal(x.numpy(), before)  # the input is never overwritten
+    assert F.relu(x, inplace=True) is not x
+
+
 def test_dropout_modes_and_edge_probabilities() -> None:
     x = mt.randn(4, 5)
     d = nn.Dropout(0.3)

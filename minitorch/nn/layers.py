@@ -76,11 +76,11 @@ class Flatten(Module):
 class Dropout(Module):
     """Zero each element with probability p in training; scale the rest by 1/(1-p)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace  # inplace: accepted, never in place
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
