@@ -143,6 +143,16 @@ def test_calculate_gain_and_fans_match_torch() -> None:
             torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
 
 
+def test_dirac_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for shape, groups in (((4, 3, 3), 1), ((6, 2, 3, 3), 2), ((2, 4, 1, 3, 5), 1)):
+        t = torch.empty(shape)
+        torch.nn.init.dirac_(t, groups)
+        np.testing.assert_array_equal(_sample(init.dirac_, groups, shape=shape), t.numpy())
+    with pytest.raises(ValueError, match="3-D to 5-D"):
+        init.dirac_(mt.zeros(3, 3))
+
+
 def test_initialiser_errors() -> None:
     with pytest.raises(ValueError, match=r"fewer than 2 dimensions.*\(5,\)"):
         init.xavier_uniform_(mt.zeros(5))

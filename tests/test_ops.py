@@ -419,6 +419,36 @@ def test_gradcheck(case: Case, device: str) -> None:
                                  rtol=1e-5)
 
 
+@pytest.mark.parametrize("case", GRAD_CASES, ids=GRAD_IDS)
+def test_vjp_with_a_random_cotangent_matches_finite_differences(case: Case) -> None:
+    """One backward with a random cotangent v gives J^T v, which must equal the central
+    differences of x -> <v, f(x)> (a reduction by .sum() would hide a wrong Jacobian
+    structure; a random v does not)."""
+    xs = _mt_inputs(case)
+    outs = _as_tuple(case.fn(mt, *xs))
+    rng = np.random.default_rng(11)
+    vs = [rng.standard_normal(o.shape) for o in outs]
+    grads = mt.autograd.grad(outs, xs, [mt.tensor(v, dtype=mt.float64) for v in vs],
+                             allow_unused=True)
+
+    def inner(*arrays: np.ndarray) -> float:
+        with mt.no_grad():
+            res = _as_tuple(case.fn(mt, *[mt.tensor(a, dtype=mt.float64) for a in arrays]))
+        return sum(float((r.numpy() * v).sum()) for r, v in zip(res, vs, strict=True))
+
+    arrays = case.arrays()
+    eps = 1e-6
+    for i, (a, g) in enumerate(zip(arrays, grads, strict=True)):
+        fd = np.zeros(a.size)
+        for k in range(a.size):
+            plus, minus = [x.copy() for x in arrays], [x.copy() for x in arrays]
+            plus[i].reshape(-1)[k] += eps
+            minus[i].reshape(-1)[k] -= eps
+            fd[k] = (inner(*plus) - inner(*minus)) / (2 * eps)
+        got = np.zeros(a.size) if g is None else g.numpy().reshape(-1)
+        np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-6, err_msg=f"input {i}")
+
+
 @pytest.mark.parametrize("case", [c for c in GRAD_CASES if c.gradgrad],
                          ids=[c.name for c in GRAD_CASES if c.gradgrad])
 def test_gradgradcheck(case: Case) -> None:
@@ -537,6 +567,15 @@ def test_comparisons_are_not_differentiable(op: str, device: str) -> None:
     np.testing.assert_array_equal(out.numpy(), ref)
     scalar = getattr(a, op)(0.0)
     np.testing.assert_array_equal(scalar.numpy(), getattr(a.numpy(), op)(0.0))
+
+
+def test_one_hot_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    y = np.array([[2, 0], [1, 3]])
+    np.testing.assert_array_equal(
+        mt.nn.functional.one_hot(mt.tensor(y), 5).numpy(),
+        torch.nn.functional.one_hot(torch.tensor(y), 5).numpy())
+    assert mt.nn.functional.one_hot(mt.tensor(y)).shape == (2, 2, 4)
 
 
 def test_argmax_sign_and_step_are_constants() -> None:

@@ -108,8 +108,20 @@ def eye_(t: Tensor) -> Tensor:
     return _fill(t, t._xp().eye(*t.shape))
 
 
-def dirac_(t: Tensor) -> Tensor:
-    return eye_(t)
+def dirac_(t: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: weight (out, in, *kernel) passes channel i through the
+    kernel's centre (PyTorch's dirac_, for 3-D to 5-D weights)."""
+    if not 3 <= t.ndim <= 5:
+        raise ValueError(f"dirac_: only 3-D to 5-D tensors are supported, got shape {t.shape}")
+    out_per_group = t.shape[0] // groups
+    if t.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({t.shape[0]}) is not divisible by groups={groups}")
+    t.data[...] = 0
+    centre = tuple(k // 2 for k in t.shape[2:])
+    for g in range(groups):
+        for i in range(min(out_per_group, t.shape[1])):
+            t.data[(g * out_per_group + i, i) + centre] = 1
+    return t
 
 
 def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
