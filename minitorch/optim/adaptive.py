@@ -13,7 +13,8 @@ from .optimizer import Optimizer, check_range
 class Adagrad(Optimizer):
     """Adagrad (Duchi, Hazan & Singer 2011): G <- G + g*g;  w <- w - clr * g / (sqrt(G) + eps),
     clr = lr / (1 + (t - 1)*lr_decay), G_0 = initial_accumulator_value (torch.optim.Adagrad).
-    Seed 004 writes sqrt(G + eps); the eps placement here is PyTorch's."""
+    Seed 004 writes sqrt(G + eps); the eps placement here is PyTorch's. A group's own
+    initial_accumulator_value is honoured (torch.optim.Adagrad uses the constructor's)."""
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
