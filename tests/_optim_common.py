@@ -90,3 +90,48 @@ def grads_step(net: Any, opt: Any) -> float:
     loss.backward()
     opt.step()
     return float(loss.item())
+
+
+# Every registered optimizer with settings that exercise its options; CLOSURE: step() needs
+# a closure. Used by the base, state and device tests.
+CONFIGS = {
+    "acceleratedgd": dict(lr=0.05),
+    "adadelta": dict(lr=1.0, weight_decay=1e-3),
+    "adafactor": dict(lr=1e-2, weight_decay=1e-3),
+    "adagrad": dict(lr=0.1, lr_decay=1e-3, weight_decay=1e-3),
+    "adam": dict(lr=1e-2, amsgrad=True, weight_decay=1e-3),
+    "adamax": dict(lr=1e-2, weight_decay=1e-3),
+    "adamw": dict(lr=1e-2),
+    "asgd": dict(lr=0.05, t0=5),
+    "lamb": dict(lr=1e-2, weight_decay=1e-2),
+    "lars": dict(lr=1.0, weight_decay=1e-3),
+    "lbfgs": dict(max_iter=3, history_size=4, line_search_fn="strong_wolfe"),
+    "lion": dict(lr=1e-3, weight_decay=1e-2),
+    "lookahead": dict(base_optimizer="adam", lr=1e-2, k=3, alpha=0.5),
+    "muon": dict(lr=2e-2),
+    "nadam": dict(lr=1e-2, weight_decay=1e-3),
+    "radam": dict(lr=1e-2, decoupled_weight_decay=True, weight_decay=1e-2),
+    "rmsprop": dict(lr=1e-2, momentum=0.5, centered=True),
+    "rprop": dict(lr=1e-2),
+    "sgd": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "signsgd": dict(lr=1e-3),
+    "signum": dict(lr=1e-3, weight_decay=1e-3),
+    "steepestdescent": dict(line_search="armijo"),
+    "zerothordersgd": dict(lr=1e-3, num_samples=2),
+}
+CLOSURE = {"lbfgs", "steepestdescent", "zerothordersgd"}
+
+
+def make_optimizer(name: str, params: list, **override: Any) -> Any:
+    """mt.optim.get(name) over `params` (only the matrices for Muon)."""
+    if name == "muon":
+        params = [p for p in params if p.ndim == 2]
+    return mt.optim.get(name, params, **{**CONFIGS[name], **override})
+
+
+def run(net: MtNet, opt: Any, name: str, steps: int) -> None:
+    for _ in range(steps):
+        if name in CLOSURE:
+            opt.step(net.closure(opt))
+        else:
+            grads_step(net, opt)

@@ -123,6 +123,9 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 f"dicts, but got a single {type(params).__name__}; wrap it in a list"
             )
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters must be an ordered collection (a list), not "
+                            "a set: the order of a set changes between runs")
         if isinstance(params, dict):
             params = [params]
         groups = list(params)
