@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 import minitorch as mt
-import minitorch.nn.functional as F
+import minitorch.nn.functional as F  # noqa: N812
 from minitorch import nn
 
 SHAPES = {"w1": (8, 4), "b1": (8,), "w2": (3, 8), "b2": (3,)}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _optim_common import CLOSURE, CONFIGS, MtNet, grads_step, make_optimizer, problem, run
 
 import minitorch as mt
-from _optim_common import CLOSURE, CONFIGS, MtNet, grads_step, make_optimizer, problem, run
 from minitorch import nn
 
 NAMES = sorted(CONFIGS)

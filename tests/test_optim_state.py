@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _optim_common import CONFIGS, MtNet, make_optimizer, problem, run
 
 import minitorch as mt
-from _optim_common import CONFIGS, MtNet, make_optimizer, problem, run
 from minitorch import nn
 
 STEPS, SAVE_AT = 40, 20

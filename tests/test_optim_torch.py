@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _optim_common import MtNet, TorchNet, grads_step, problem
 
 import minitorch as mt
-from _optim_common import MtNet, TorchNet, grads_step, problem
 
 torch = pytest.importorskip("torch")
 
