@@ -93,27 +93,31 @@ def read_file(path: str) -> dict:
     return raw
 
 
+def parse_override(item: str) -> tuple:
+    """`section.key=value` -> (key, value), the value read as YAML (3e-4, [512, 256], null)."""
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {item!r}: expected section.key=value, e.g. optimizer.lr=0.01")
+    return key, parse_yaml(value, f"--set {item!r}")
+
+
 def apply_overrides(raw: dict, overrides: list) -> dict:
-    """Apply `section.key=value` strings (values in YAML: 3e-4, [512, 256], null, {…})."""
+    """A copy of raw with (dotted key, value) pairs set, e.g. ("optimizer.lr", 0.01)."""
     out = copy.deepcopy(raw)
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key or any(not part for part in key.split(".")):
-            raise ConfigError(f"--set {item!r}: expected section.key=value, e.g. "
-                              "optimizer.lr=0.01")
+    for key, value in overrides:
         parts = key.split(".")
         if parts[0] not in DEFAULTS:
-            raise ConfigError(f"--set {item!r}: unknown section {parts[0]!r}; valid sections: "
+            raise ConfigError(f"--set {key}: unknown section {parts[0]!r}; valid sections: "
                               f"{', '.join(DEFAULTS)}")
         node = out
         for p in parts[:-1]:
             if node.get(p) is None:
                 node[p] = {}
             if not isinstance(node[p], dict):
-                raise ConfigError(f"--set {item!r}: {p} is not a section")
+                raise ConfigError(f"--set {key}: {p} is not a section")
             node = node[p]
-        node[parts[-1]] = parse_yaml(value, f"--set {item!r}")
+        node[parts[-1]] = value
     return out
 
 

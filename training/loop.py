@@ -238,6 +238,11 @@ class Trainer:
                     dw = math.sqrt(sum(float(((p.data - w) ** 2).sum())
                                        for p, w in zip(self.params, w0)))
                 reason = self._end_epoch(rec, dw, grad_norm)
+        except TrainingDiverged as exc:
+            last = os.path.join(self.run_dir, files.LAST)
+            kept = (f"the last good checkpoint is {last} (epoch {self.epoch})"
+                    if self.epoch > 0 and os.path.exists(last) else "no checkpoint was written")
+            raise TrainingDiverged(f"{exc}; training stopped, {kept}") from None
         finally:
             if self.metrics and not files.save_curves(self.metrics, os.path.join(
                     self.run_dir, files.CURVES)):
