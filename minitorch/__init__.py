@@ -1,6 +1,7 @@
 """minitorch: a small, readable deep-learning framework on NumPy (CPU) or CuPy (CUDA)."""
 
 from . import autograd, backend, cuda, dtypes, linalg, nn, ops
+from . import data
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, get_array_module
 from .creation import (
@@ -24,7 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DeviceError", "Tensor", "abs", "allclose", "arange", "argmax", "argmin", "autograd",
-    "backend", "bool_", "cat", "clamp", "concatenate", "cos", "cuda", "double", "dtypes",
+    "backend", "bool_", "cat", "clamp", "concatenate", "cos", "cuda", "data", "double", "dtypes",
     "empty", "enable_grad", "erf", "exp", "eye", "flatten", "float16", "float32", "float64",
     "from_numpy", "full", "full_like", "func", "get_array_module", "get_default_dtype",
     "get_rng_state", "half", "initial_seed", "int32", "int64", "is_grad_enabled", "is_tensor",
