@@ -50,12 +50,13 @@ def _check_tensor(x: Any, what: str) -> Tensor:
     return x
 
 
-def _variables(xs: Sequence[Tensor], what: str) -> tuple[list, bool]:
-    """Fresh variables for xs; connected (differentiable again) where x requires grad."""
+def _variables(xs: Sequence[Tensor], what: str, track: bool) -> tuple[list, bool]:
+    """Fresh variables for xs; connected (differentiable again) where x requires grad and
+    `track` (recording was on where the transform was called). Call under enable_grad."""
     out, connected = [], False
     for i, x in enumerate(xs):
         _check_tensor(x, f"{what}: input {i}")
-        if x.requires_grad and is_grad_enabled():
+        if x.requires_grad and track:
             out.append(_Alias.apply(x))
             connected = True
         else:
@@ -101,8 +102,9 @@ def _differentiate(outs: list, wrt: list, cotangents: list, create_graph: bool) 
 # ---- reverse mode -------------------------------------------------------------------------------
 def vjp(fn: Callable, *primals: Tensor, has_aux: bool = False) -> tuple:
     """(fn(*primals), vjp_fn[, aux]) with vjp_fn(cotangents) = cotangents^T J, one per primal."""
+    track = is_grad_enabled()
     with enable_grad():
-        xs, connected = _variables(primals, "vjp")
+        xs, connected = _variables(primals, "vjp", track)
         result = fn(*xs)
         aux = None
         if has_aux:
@@ -134,8 +136,9 @@ def grad_and_value(fn: Callable, argnums: Any = 0, has_aux: bool = False) -> Cal
 
     def wrapper(*args: Any) -> tuple:
         nums, single = _argnums(argnums, len(args), "grad")
+        track = is_grad_enabled()
         with enable_grad():
-            xs, connected = _variables([args[i] for i in nums], "grad")
+            xs, connected = _variables([args[i] for i in nums], "grad", track)
             full = list(args)
             for i, x in zip(nums, xs):
                 full[i] = x
@@ -185,8 +188,9 @@ def jvp(fn: Callable, primals: Sequence[Tensor], tangents: Sequence[Tensor]) -> 
 
 def _linearize(fn: Callable, primals: tuple, what: str) -> tuple:
     """(fn(*primals), tangents -> J·tangents), sharing one forward and one vjp graph."""
+    track = is_grad_enabled()
     with enable_grad():
-        xs, connected = _variables(primals, what)
+        xs, connected = _variables(primals, what, track)
         outs, single = _as_outputs(fn(*xs), what)
         # u: dummy cotangents; J^T u is linear in u, recorded so that it can be differentiated
         us = [Tensor._wrap(o._xp().zeros(o.shape, dtype=o.dtype)) for o in outs]
@@ -315,8 +319,9 @@ def hvp(fn: Callable, inputs: Any, v: Any) -> tuple:
 
 def _hvp_fn(fn: Callable, xs_in: list, what: str) -> tuple:
     """(fn(x), v -> H v), sharing one forward and one recorded gradient."""
+    track = is_grad_enabled()
     with enable_grad():
-        xs, connected = _variables(xs_in, what)
+        xs, connected = _variables(xs_in, what, track)
         out = fn(*xs)
         if not isinstance(out, Tensor) or out.numel() != 1:
             raise ValueError(f"{what}: fn must return a scalar Tensor, got "

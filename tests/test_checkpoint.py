@@ -344,3 +344,31 @@ def test_meter_report_and_reuse() -> None:
         with m:
             with m:
                 pass
+
+
+# ---- the model zoo: models/mlp.py ---------------------------------------------------------------
+def test_deep_mlp_with_checkpoint_segments_trains_like_the_plain_one() -> None:
+    mlp = pytest.importorskip("models.mlp")
+    kw = dict(in_features=12, hidden_sizes=[16] * 8, num_classes=5, dropout=0.2, norm="batch")
+    mt.manual_seed(3)
+    plain = mlp.MLP(**kw)
+    ckpt = mlp.MLP(**kw, checkpoint_segments=3)
+    ckpt.load_state_dict(plain.state_dict())
+    x = mt.randn(32, 12)
+    y = mt.randint(0, 5, (32,))
+    for step in range(3):
+        grads = []
+        for model in (plain, ckpt):
+            mt.manual_seed(100 + step)  # the same dropout masks for both
+            model.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            grads.append([p.grad.numpy().copy() for p in model.parameters()])
+            for p in model.parameters():  # plain SGD, lr 0.1
+                p.data -= 0.1 * p.grad.data
+        assert _same(grads[0], grads[1]), f"step {step}"
+    for (name, a), (_, b) in zip(plain.state_dict().items(), ckpt.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    ckpt.eval()  # evaluation does not checkpoint: nothing is recorded for backward
+    with MemoryMeter(process=False) as m, mt.no_grad():
+        ckpt(x)
+    assert m.peak_saved_bytes == 0
