@@ -126,7 +126,9 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                 zf.writestr("header.json", json.dumps(header))
                 for i, arr in enumerate(arrays):
                     buf = io.BytesIO()
-                    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+                    # not ascontiguousarray: it turns 0-d arrays (e.g. BatchNorm's
+                    # num_batches_tracked) into shape (1,); np.save handles any layout
+                    np.save(buf, arr, allow_pickle=False)
                     zf.writestr(f"arrays/{i}.npy", buf.getvalue())
             f.flush()
             os.fsync(f.fileno())
