@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 from tqdm import tqdm
 
 import minitorch as mt
@@ -217,7 +218,10 @@ class Trainer:
         t, es = self.cfg["train"], self.cfg["train"]["early_stopping"]
         n_train = len(self.data.train)
         reason = ""
+        # overflow is detected and reported as TrainingDiverged, so NumPy need not warn
+        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         try:
+            errstate.__enter__()
             while self.epoch < t["epochs"] and not reason:
                 epoch = self.epoch + 1
                 start, lr = time.perf_counter(), self._lr()
@@ -244,6 +248,7 @@ class Trainer:
                     if self.epoch > 0 and os.path.exists(last) else "no checkpoint was written")
             raise TrainingDiverged(f"{exc}; training stopped, {kept}") from None
         finally:
+            errstate.__exit__(None, None, None)
             if self.metrics and not files.save_curves(self.metrics, os.path.join(
                     self.run_dir, files.CURVES)):
                 self.log("(curves.png not written: `pip install matplotlib` to get it)")

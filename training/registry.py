@@ -83,7 +83,11 @@ def optimizer_names() -> list:
 
 
 def optimizer_spec(name: str) -> dict:
-    return signature_spec(optim.get_class(name))
+    """Raises KeyError for an unknown name (lookup ignores case, '_' and '-')."""
+    try:
+        return signature_spec(optim.lookup(name))
+    except ValueError:
+        raise KeyError(name) from None
 
 
 def scheduler_names() -> list:
@@ -91,4 +95,7 @@ def scheduler_names() -> list:
 
 
 def scheduler_spec(name: str) -> dict:
-    return signature_spec(lr_scheduler.get_class(name))
+    try:
+        return signature_spec(lr_scheduler.lookup(name))
+    except ValueError:
+        raise KeyError(name) from None
