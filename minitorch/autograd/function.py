@@ -18,6 +18,10 @@ from .grad_mode import _State
 
 _seq = itertools.count()
 
+# Observers called with every newly recorded node (minitorch.utils.memory's meter). Empty unless
+# a meter runs, so recording pays one truthiness test; a hook may set ctx._on_release.
+record_hooks: list = []
+
 
 class Context:
     """Per-call state shared by forward and backward; also the node of the graph."""
@@ -62,6 +66,9 @@ class Context:
 
     def _release(self) -> None:
         """Drop everything saved for backward (retain_graph=False)."""
+        on_release = self.__dict__.get("_on_release")
+        if on_release is not None:  # tell the memory meter these arrays are no longer held
+            on_release()
         keep = {k: self.__dict__[k] for k in ("_fn", "_inputs", "_seq", "_n_out", "_out_meta",
                                                "needs_input_grad") if k in self.__dict__}
         self.__dict__.clear()
@@ -147,4 +154,7 @@ class Function:
         # keep only shape/dtype (and an array to learn the backend) for zero-filling grads
         ctx._out_meta = tuple(None if m is None else (m[0], m[1], backend.get_array_module(m[2]))
                               for m in meta)
+        if record_hooks:
+            for hook in record_hooks:
+                hook(ctx)
         return new_outs[0] if single else tuple(new_outs)
