@@ -298,6 +298,21 @@ def test_transforms_on_batches():
         T.Normalize(0.5, 0.5)(x)
 
 
+def test_random_horizontal_flip(device):
+    x = mt.randn(200, 3, 4, 5, device=device).data
+    mt.manual_seed(7)
+    out = T.RandomHorizontalFlip()(x)
+    out_np, x_np = mt.backend.to_numpy(out), mt.backend.to_numpy(x)
+    flipped = np.array([np.array_equal(o, i[..., ::-1]) for o, i in zip(out_np, x_np)])
+    kept = np.array([np.array_equal(o, i) for o, i in zip(out_np, x_np)])
+    assert np.all(flipped ^ kept) and 60 < flipped.sum() < 140
+    mt.manual_seed(7)
+    np.testing.assert_array_equal(mt.backend.to_numpy(T.RandomHorizontalFlip()(x)), out_np)
+    np.testing.assert_array_equal(mt.backend.to_numpy(T.RandomHorizontalFlip(0.0)(x)), x_np)
+    with pytest.raises(ValueError, match="p must be in"):
+        T.RandomHorizontalFlip(1.5)
+
+
 # ---- the loader -------------------------------------------------------------------------------
 def _toy(n: int = 10) -> ArrayDataset:
     return ArrayDataset(np.arange(n * 2, dtype=np.float32).reshape(n, 2),

@@ -74,10 +74,10 @@ def test_progress_bar_shows_the_running_loss(tmp_path, capsys):
 
 
 def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch):
-    # dropout, BatchNorm statistics, shuffling, AdamW state and a cosine schedule all carry
+    # dropout, flips, BatchNorm statistics, shuffling, AdamW state and a cosine schedule carry
     # state across epochs: an exact resume must restore every one of them
     extra = ["--set", "scheduler={name: cosineannealinglr, T_max: auto}", "--set",
-             "model.norm=batch", "--epochs", "4"]
+             "model.norm=batch", "--set", "data.hflip=true", "--epochs", "4"]
     full, part = str(tmp_path / "full"), str(tmp_path / "part")
     assert run_cli(FAST + extra + ["--out", full], capsys)[0] == 0
 
@@ -104,6 +104,17 @@ def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch):
     strip = lambda rs: [{k: v for k, v in r.items() if k not in ("epoch_time_s",  # noqa: E731
                                                                   "samples_per_s")} for r in rs]
     assert strip(files.read_metrics(full)) == strip(files.read_metrics(part))
+
+
+def test_validation_split(tmp_path, capsys):
+    out_dir = str(tmp_path / "r")
+    code, out, err = run_cli(FAST + ["--epochs", "1", "--out", out_dir, "--set",
+                                     "data.val_split=0.1"], capsys)
+    assert code == 0, err
+    assert "3,600 train / 1,000 test" in out and "best val accuracy" in out
+    (record,) = files.read_metrics(out_dir)
+    assert {"val_loss", "val_acc", "test_loss", "test_acc"} <= set(record)
+    assert record["samples_per_s"] > 0 and record["epoch_time_s"] > 0
 
 
 def test_resume_drops_metrics_written_after_the_checkpoint(tmp_path, capsys):
@@ -302,3 +313,16 @@ def test_load_checkpoint_errors(tmp_path):
     mt.save(ckpt, str(tmp_path / "c"))
     with pytest.raises(CheckpointError, match="lacks config, model, optimizer"):
         load_checkpoint(str(tmp_path / "c"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
+                    reason="needs `apt-get install dataset-fashion-mnist`")
+def test_full_fashion_mnist_one_epoch(tmp_path, capsys):
+    """The shipped Fashion-MNIST config on the real 60,000 / 10,000 images (~10 s here)."""
+    out_dir = str(tmp_path / "fm")
+    code, out, err = run_cli(["--config", os.path.join(ROOT, "configs", "fashion_mnist_mlp.yaml"),
+                              "--epochs", "1", "--out", out_dir, "--no-progress"], capsys)
+    assert code == 0, err
+    assert "60,000 train / 10,000 test" in out
+    (record,) = files.read_metrics(out_dir)
+    assert record["test_acc"] >= 0.85, record

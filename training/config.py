@@ -38,7 +38,7 @@ _Loader.add_implicit_resolver(
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 DEFAULTS: dict = {
     "data": {"name": "mnist", "root": None, "download": False, "normalize": True,
-             "val_split": 0.0},
+             "hflip": False, "val_split": 0.0},
     "model": {"name": "mlp"},
     "optimizer": {"name": "sgd", "lr": 0.01},
     "scheduler": {"name": None},
@@ -52,7 +52,7 @@ DEFAULTS: dict = {
 # type of each fixed key: a tuple of accepted kinds ("int" excludes bool; "float" takes ints)
 _FIXED_TYPES = {
     "data.name": ("str",), "data.root": ("str", "none"), "data.download": ("bool",),
-    "data.normalize": ("bool",), "data.val_split": ("float",),
+    "data.normalize": ("bool",), "data.hflip": ("bool",), "data.val_split": ("float",),
     "train.epochs": ("int",), "train.batch_size": ("int",), "train.eval_batch_size": ("int",),
     "train.seed": ("int",), "train.device": ("str",), "train.loss_ema": ("float",),
     "train.grad_clip": ("float", "none"), "train.log_every": ("int",),
