@@ -90,7 +90,7 @@ def test_checkpoint_segments_give_identical_gradients(segments):
     plain_loss, plain = grads(0)
     ckpt_loss, ckpt = grads(segments)
     assert ckpt_loss == plain_loss
-    for a, b in zip(plain, ckpt):
+    for a, b in zip(plain, ckpt, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

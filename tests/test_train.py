@@ -326,3 +326,14 @@ def test_full_fashion_mnist_one_epoch(tmp_path, capsys):
     assert "60,000 train / 10,000 test" in out
     (record,) = files.read_metrics(out_dir)
     assert record["test_acc"] >= 0.85, record
+
+
+def test_curves_png(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out_dir = str(tmp_path / "r")
+    assert run_cli(FAST + ["--epochs", "2", "--out", out_dir], capsys)[0] == 0
+    with open(os.path.join(out_dir, "curves.png"), "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    assert (width, height) == (1000, 400)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models import MODELS
-
 import minitorch.optim as optim
 from minitorch import data
 from minitorch.data import transforms as T
 from minitorch.optim import lr_scheduler
+from models import MODELS
 
 from .config import ConfigError
 from .registry import AUTO_ARGS

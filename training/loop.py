@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -149,7 +149,7 @@ class Trainer:
             if grad_sum is not None:
                 grad_sum = [g0 if p.grad is None else (p.grad.data if g0 is None
                                                         else g0 + p.grad.data)
-                            for g0, p in zip(grad_sum, self.params)]
+                            for g0, p in zip(grad_sum, self.params, strict=True)]
             self.optimizer.step()
             if step_sched:
                 self.scheduler.step()
@@ -240,7 +240,7 @@ class Trainer:
                 dw = None
                 if w0 is not None:
                     dw = math.sqrt(sum(float(((p.data - w) ** 2).sum())
-                                       for p, w in zip(self.params, w0)))
+                                       for p, w in zip(self.params, w0, strict=True)))
                 reason = self._end_epoch(rec, dw, grad_norm)
         except TrainingDiverged as exc:
             last = os.path.join(self.run_dir, files.LAST)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from models import MODELS
-
 import minitorch.optim as optim
 from minitorch.optim import lr_scheduler
+from models import MODELS
 
 REQUIRED = object()  # a keyword argument without a default
 # arguments that the trainer supplies itself and a config therefore cannot set

@@ -3,7 +3,8 @@ NumPy or CuPy, so a loader applies them once per batch instead of once per sampl
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
