@@ -10,7 +10,7 @@ import inspect
 from typing import Any
 
 import minitorch.optim as optim
-from minitorch.optim import lr_scheduler
+from minitorch.optim import lr_scheduler, registry as optim_registry
 from models import MODELS
 
 REQUIRED = object()  # a keyword argument without a default
@@ -84,7 +84,7 @@ def optimizer_names() -> list:
 def optimizer_spec(name: str) -> dict:
     """Raises KeyError for an unknown name (lookup ignores case, '_' and '-')."""
     try:
-        return signature_spec(optim.lookup(name))
+        return signature_spec(optim_registry.lookup(name))
     except ValueError:
         raise KeyError(name) from None
 
