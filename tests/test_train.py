@@ -117,6 +117,18 @@ def test_validation_split(tmp_path, capsys):
     assert record["samples_per_s"] > 0 and record["epoch_time_s"] > 0
 
 
+def test_drop_last(tmp_path, capsys):
+    out_dir = str(tmp_path / "r")
+    # 4,000 samples in batches of 300: 13 full batches, the last 100 samples dropped
+    code, _, err = run_cli(FAST + ["--epochs", "1", "--out", out_dir, "--set",
+                                   "train.batch_size=300", "--set", "train.drop_last=true"],
+                           capsys)
+    assert code == 0, err
+    ckpt = load_checkpoint(os.path.join(out_dir, "last.ckpt"))
+    steps = {int(s["step"]) for s in ckpt["optimizer"]["state"].values()}
+    assert steps == {13}
+
+
 def test_resume_drops_metrics_written_after_the_checkpoint(tmp_path, capsys):
     out_dir = str(tmp_path / "r")
     assert run_cli(FAST + ["--epochs", "2", "--out", out_dir], capsys)[0] == 0

@@ -43,7 +43,8 @@ DEFAULTS: dict = {
     "optimizer": {"name": "sgd", "lr": 0.01},
     "scheduler": {"name": None},
     "train": {
-        "epochs": 10, "batch_size": 128, "eval_batch_size": 1000, "seed": 0, "device": "cpu",
+        "epochs": 10, "batch_size": 128, "drop_last": False, "eval_batch_size": 1000, "seed": 0,
+        "device": "cpu",
         "loss_ema": 0.05, "grad_clip": None, "log_every": 10,
         "early_stopping": {"patience": None, "min_delta": 0.0, "weight_change_tol": None,
                            "loss_change_tol": None, "grad_norm_tol": None},
@@ -53,7 +54,8 @@ DEFAULTS: dict = {
 _FIXED_TYPES = {
     "data.name": ("str",), "data.root": ("str", "none"), "data.download": ("bool",),
     "data.normalize": ("bool",), "data.hflip": ("bool",), "data.val_split": ("float",),
-    "train.epochs": ("int",), "train.batch_size": ("int",), "train.eval_batch_size": ("int",),
+    "train.epochs": ("int",), "train.batch_size": ("int",), "train.drop_last": ("bool",),
+    "train.eval_batch_size": ("int",),
     "train.seed": ("int",), "train.device": ("str",), "train.loss_ema": ("float",),
     "train.grad_clip": ("float", "none"), "train.log_every": ("int",),
     "train.early_stopping.patience": ("int", "none"),

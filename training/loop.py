@@ -81,7 +81,8 @@ class Trainer:
         self.params = list(self.model.parameters())
         self.optimizer = build_optimizer(cfg, self.params)
         self.train_loader = DataLoader(self.data.train, t["batch_size"], shuffle=True,
-                                       device=self.device, seed=t["seed"])
+                                       drop_last=t["drop_last"], device=self.device,
+                                       seed=t["seed"])
         self.scheduler = build_scheduler(cfg, self.optimizer, len(self.train_loader))
         self.eval_loaders = {"test": DataLoader(self.data.test, t["eval_batch_size"],
                                                 device=self.device)}
@@ -171,7 +172,7 @@ class Trainer:
         if grad_sum is not None:  # ‖mean of the epoch's mini-batch gradients‖ ≈ ‖∇Q‖
             grad_norm = math.sqrt(sum(float(((g / len(self.train_loader)) ** 2).sum())
                                       for g in grad_sum if g is not None))
-        return float(loss_sum) / n, float(correct) / n, grad_norm
+        return float(loss_sum) / n, float(correct) / n, grad_norm, n
 
     def evaluate(self, loader: DataLoader) -> tuple:
         """(mean cross-entropy, accuracy) over a loader, in eval mode and without a graph."""
@@ -216,7 +217,6 @@ class Trainer:
 
     def fit(self) -> Outcome:
         t, es = self.cfg["train"], self.cfg["train"]["early_stopping"]
-        n_train = len(self.data.train)
         reason = ""
         # overflow is detected and reported as TrainingDiverged, so NumPy need not warn
         errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
@@ -226,7 +226,7 @@ class Trainer:
                 epoch = self.epoch + 1
                 start, lr = time.perf_counter(), self._lr()
                 w0 = self._weights() if es["weight_change_tol"] is not None else None
-                train_loss, train_acc, grad_norm = self._train_epoch(
+                train_loss, train_acc, grad_norm, n_seen = self._train_epoch(
                     epoch, want_grad=es["grad_norm_tol"] is not None)
                 train_time = time.perf_counter() - start
                 rec = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc}
@@ -236,7 +236,7 @@ class Trainer:
                     raise TrainingDiverged(f"the weights became non-finite in epoch {epoch} "
                                            f"({self.monitor} loss {rec[self.monitor + '_loss']})")
                 rec.update(lr=lr, epoch_time_s=time.perf_counter() - start,
-                           samples_per_s=n_train / train_time)
+                           samples_per_s=n_seen / train_time)
                 dw = None
                 if w0 is not None:
                     dw = math.sqrt(sum(float(((p.data - w) ** 2).sum())

@@ -10,7 +10,8 @@ import inspect
 from typing import Any
 
 import minitorch.optim as optim
-from minitorch.optim import lr_scheduler, registry as optim_registry
+from minitorch.optim import lr_scheduler
+from minitorch.optim import registry as optim_registry
 from models import MODELS
 
 REQUIRED = object()  # a keyword argument without a default
