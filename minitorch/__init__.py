@@ -32,8 +32,7 @@ __all__ = [
     "linalg", "linspace", "load", "log", "log_softmax", "logsumexp", "long", "manual_seed",
     "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "numel", "ones",
     "ones_like", "ops", "optim", "permute", "pow", "rand", "randint", "randn", "randperm",
-    "relu",
-    "reshape", "save", "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid",
+    "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid",
     "sign", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sum", "tanh",
     "tensor", "transpose", "uint8", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]

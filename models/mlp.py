@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import minitorch.nn as nn
 from minitorch.nn import init as nn_init
@@ -57,7 +58,7 @@ class MLP(nn.Module):
         self.in_features, self.num_classes = in_features, num_classes
         self.checkpoint_segments = checkpoint_segments
         layers: list = []
-        for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
+        for n_in, n_out in zip(sizes[:-2], sizes[1:-1], strict=True):
             layers.append(nn.Linear(n_in, n_out))
             if norm is not None:
                 layers.append(NORMS[norm](n_out))

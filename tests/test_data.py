@@ -14,8 +14,17 @@ import pytest
 
 import minitorch as mt
 from minitorch.data import (
-    CIFAR10, MNIST, ArrayDataset, DataLoader, DatasetFormatError, DatasetNotFoundError,
-    FashionMNIST, MNISTSample, random_split, read_cifar_batch, read_idx,
+    CIFAR10,
+    MNIST,
+    ArrayDataset,
+    DataLoader,
+    DatasetFormatError,
+    DatasetNotFoundError,
+    FashionMNIST,
+    MNISTSample,
+    random_split,
+    read_cifar_batch,
+    read_idx,
 )
 from minitorch.data import transforms as T
 from minitorch.data.datasets import DEBIAN_FASHION_MNIST
@@ -296,6 +305,21 @@ def test_transforms_on_batches():
         T.Normalize(0.0, 0.0)
     with pytest.raises(TypeError, match="ToFloat first"):
         T.Normalize(0.5, 0.5)(x)
+
+
+def test_random_horizontal_flip(device):
+    x = mt.randn(200, 3, 4, 5, device=device).data
+    mt.manual_seed(7)
+    out = T.RandomHorizontalFlip()(x)
+    out_np, x_np = mt.backend.to_numpy(out), mt.backend.to_numpy(x)
+    flipped = np.array([np.array_equal(o, i[..., ::-1]) for o, i in zip(out_np, x_np, strict=True)])
+    kept = np.array([np.array_equal(o, i) for o, i in zip(out_np, x_np, strict=True)])
+    assert np.all(flipped ^ kept) and 60 < flipped.sum() < 140
+    mt.manual_seed(7)
+    np.testing.assert_array_equal(mt.backend.to_numpy(T.RandomHorizontalFlip()(x)), out_np)
+    np.testing.assert_array_equal(mt.backend.to_numpy(T.RandomHorizontalFlip(0.0)(x)), x_np)
+    with pytest.raises(ValueError, match="p must be in"):
+        T.RandomHorizontalFlip(1.5)
 
 
 # ---- the loader -------------------------------------------------------------------------------

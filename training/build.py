@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models import MODELS
-
 import minitorch.optim as optim
 from minitorch import data
 from minitorch.data import transforms as T
 from minitorch.optim import lr_scheduler
+from models import MODELS
 
 from .config import ConfigError
 from .registry import AUTO_ARGS
@@ -49,9 +48,10 @@ def load_data(cfg: dict) -> Data:
     steps = [T.ToFloat()]
     if d["normalize"]:
         steps.append(T.Normalize(train.mean, train.std))
-    steps.append(T.Flatten())
-    transform = T.Compose(steps)
-    train.transform = test.transform = transform
+    test.transform = T.Compose([*steps, T.Flatten()])
+    # augmentation for training only
+    flip = [T.RandomHorizontalFlip()] if d["hflip"] else []
+    train.transform = T.Compose([*steps, *flip, T.Flatten()])
     val = None
     if d["val_split"] > 0:
         n_val = int(round(len(train) * d["val_split"]))
@@ -60,8 +60,10 @@ def load_data(cfg: dict) -> Data:
                               f"training or validation out of {len(train)}")
         train, val = data.random_split(train, [len(train) - n_val, n_val],
                                        seed=cfg["train"]["seed"])
-    sample = train.arrays[0][:1]
-    return Data(train=train, test=test, val=val, in_features=int(transform(sample).shape[1]),
+        val.transform = test.transform
+    sample = test.arrays[0][:1]
+    return Data(train=train, test=test, val=val,
+                in_features=int(test.transform(sample).shape[1]),
                 num_classes=len(test.classes), notes=notes, source=test.source)
 
 

@@ -38,12 +38,13 @@ _Loader.add_implicit_resolver(
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 DEFAULTS: dict = {
     "data": {"name": "mnist", "root": None, "download": False, "normalize": True,
-             "val_split": 0.0},
+             "hflip": False, "val_split": 0.0},
     "model": {"name": "mlp"},
     "optimizer": {"name": "sgd", "lr": 0.01},
     "scheduler": {"name": None},
     "train": {
-        "epochs": 10, "batch_size": 128, "eval_batch_size": 1000, "seed": 0, "device": "cpu",
+        "epochs": 10, "batch_size": 128, "drop_last": False, "eval_batch_size": 1000, "seed": 0,
+        "device": "cpu",
         "loss_ema": 0.05, "grad_clip": None, "log_every": 10,
         "early_stopping": {"patience": None, "min_delta": 0.0, "weight_change_tol": None,
                            "loss_change_tol": None, "grad_norm_tol": None},
@@ -52,8 +53,9 @@ DEFAULTS: dict = {
 # type of each fixed key: a tuple of accepted kinds ("int" excludes bool; "float" takes ints)
 _FIXED_TYPES = {
     "data.name": ("str",), "data.root": ("str", "none"), "data.download": ("bool",),
-    "data.normalize": ("bool",), "data.val_split": ("float",),
-    "train.epochs": ("int",), "train.batch_size": ("int",), "train.eval_batch_size": ("int",),
+    "data.normalize": ("bool",), "data.hflip": ("bool",), "data.val_split": ("float",),
+    "train.epochs": ("int",), "train.batch_size": ("int",), "train.drop_last": ("bool",),
+    "train.eval_batch_size": ("int",),
     "train.seed": ("int",), "train.device": ("str",), "train.loss_ema": ("float",),
     "train.grad_clip": ("float", "none"), "train.log_every": ("int",),
     "train.early_stopping.patience": ("int", "none"),
@@ -217,7 +219,11 @@ def _named_section(section: str, given: Any, names: list, spec_of: Any,
                           f"{', '.join(names)}")
     name = given["name"]
     check_type(f"{section}.name", name, ("str",))
-    check_choice(f"{section}.name", name, names)
+    try:
+        name_spec = spec_of(name)
+    except KeyError:
+        check_choice(f"{section}.name", name, names)
+        raise
     extra = extra or {}
     kwargs = {k: v for k, v in given.items() if k != "name" and k not in extra}
     for k, (kinds, default, choices) in extra.items():
@@ -225,7 +231,7 @@ def _named_section(section: str, given: Any, names: list, spec_of: Any,
         check_type(f"{section}.{k}", value, kinds)
         check_choice(f"{section}.{k}", value, choices)
         kwargs[k] = value
-    spec = {**spec_of(name), **{k: (v[0], v[1]) for k, v in extra.items()}}
+    spec = {**name_spec, **{k: (v[0], v[1]) for k, v in extra.items()}}
     return {"name": name, **_check_kwargs(section, kwargs, spec)}
 
 
@@ -251,7 +257,9 @@ def resolve(raw: dict) -> dict:
     if not 0.0 < t["loss_ema"] <= 1.0:
         raise ConfigError(f"config: train.loss_ema (λ of Q̄ ← λ·loss + (1−λ)·Q̄) must be in "
                           f"(0, 1], got {t['loss_ema']}")
-    model = raw.get("model") if raw.get("model") is not None else DEFAULTS["model"]
+    model = raw.get("model") if raw.get("model") is not None else {}
+    if isinstance(model, dict):  # one model family so far: its name may be left out
+        model = {**DEFAULTS["model"], **model}
     cfg["model"] = _named_section("model", model, registry.model_names(), registry.model_spec)
     opt = raw.get("optimizer") if raw.get("optimizer") is not None else DEFAULTS["optimizer"]
     cfg["optimizer"] = _named_section("optimizer", opt, registry.optimizer_names(),
@@ -269,5 +277,13 @@ def resolve(raw: dict) -> dict:
     return {k: cfg[k] for k in DEFAULTS}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Sections as blocks, lists on one line ([512, 256])."""
+
+
+_Dumper.add_representer(list, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v,
+                                                                flow_style=True))
+
+
 def dump(cfg: dict) -> str:
-    return yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None)
+    return yaml.dump(cfg, Dumper=_Dumper, sort_keys=False, default_flow_style=False)

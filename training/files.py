@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+
 from .config import dump
 
 CONFIG, METRICS, CURVES = "config.yaml", "metrics.jsonl", "curves.png"
@@ -59,6 +60,7 @@ def save_curves(metrics: list, path: str) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return False
     epochs = [m["epoch"] for m in metrics]
@@ -69,6 +71,7 @@ def save_curves(metrics: list, path: str) -> bool:
             ax_acc.plot(epochs, [100 * m[f"{split}_acc"] for m in metrics], style, label=split)
     for ax, title in ((ax_loss, "loss (cross-entropy)"), (ax_acc, "accuracy (%)")):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()

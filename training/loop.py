@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
 
+import numpy as np
 from tqdm import tqdm
 
 import minitorch as mt
@@ -80,7 +81,8 @@ class Trainer:
         self.params = list(self.model.parameters())
         self.optimizer = build_optimizer(cfg, self.params)
         self.train_loader = DataLoader(self.data.train, t["batch_size"], shuffle=True,
-                                       device=self.device, seed=t["seed"])
+                                       drop_last=t["drop_last"], device=self.device,
+                                       seed=t["seed"])
         self.scheduler = build_scheduler(cfg, self.optimizer, len(self.train_loader))
         self.eval_loaders = {"test": DataLoader(self.data.test, t["eval_batch_size"],
                                                 device=self.device)}
@@ -148,7 +150,7 @@ class Trainer:
             if grad_sum is not None:
                 grad_sum = [g0 if p.grad is None else (p.grad.data if g0 is None
                                                         else g0 + p.grad.data)
-                            for g0, p in zip(grad_sum, self.params)]
+                            for g0, p in zip(grad_sum, self.params, strict=True)]
             self.optimizer.step()
             if step_sched:
                 self.scheduler.step()
@@ -170,7 +172,7 @@ class Trainer:
         if grad_sum is not None:  # ‖mean of the epoch's mini-batch gradients‖ ≈ ‖∇Q‖
             grad_norm = math.sqrt(sum(float(((g / len(self.train_loader)) ** 2).sum())
                                       for g in grad_sum if g is not None))
-        return float(loss_sum) / n, float(correct) / n, grad_norm
+        return float(loss_sum) / n, float(correct) / n, grad_norm, n
 
     def evaluate(self, loader: DataLoader) -> tuple:
         """(mean cross-entropy, accuracy) over a loader, in eval mode and without a graph."""
@@ -215,14 +217,16 @@ class Trainer:
 
     def fit(self) -> Outcome:
         t, es = self.cfg["train"], self.cfg["train"]["early_stopping"]
-        n_train = len(self.data.train)
         reason = ""
+        # overflow is detected and reported as TrainingDiverged, so NumPy need not warn
+        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         try:
+            errstate.__enter__()
             while self.epoch < t["epochs"] and not reason:
                 epoch = self.epoch + 1
                 start, lr = time.perf_counter(), self._lr()
                 w0 = self._weights() if es["weight_change_tol"] is not None else None
-                train_loss, train_acc, grad_norm = self._train_epoch(
+                train_loss, train_acc, grad_norm, n_seen = self._train_epoch(
                     epoch, want_grad=es["grad_norm_tol"] is not None)
                 train_time = time.perf_counter() - start
                 rec = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc}
@@ -232,11 +236,11 @@ class Trainer:
                     raise TrainingDiverged(f"the weights became non-finite in epoch {epoch} "
                                            f"({self.monitor} loss {rec[self.monitor + '_loss']})")
                 rec.update(lr=lr, epoch_time_s=time.perf_counter() - start,
-                           samples_per_s=n_train / train_time)
+                           samples_per_s=n_seen / train_time)
                 dw = None
                 if w0 is not None:
                     dw = math.sqrt(sum(float(((p.data - w) ** 2).sum())
-                                       for p, w in zip(self.params, w0)))
+                                       for p, w in zip(self.params, w0, strict=True)))
                 reason = self._end_epoch(rec, dw, grad_norm)
         except TrainingDiverged as exc:
             last = os.path.join(self.run_dir, files.LAST)
@@ -244,6 +248,7 @@ class Trainer:
                     if self.epoch > 0 and os.path.exists(last) else "no checkpoint was written")
             raise TrainingDiverged(f"{exc}; training stopped, {kept}") from None
         finally:
+            errstate.__exit__(None, None, None)
             if self.metrics and not files.save_curves(self.metrics, os.path.join(
                     self.run_dir, files.CURVES)):
                 self.log("(curves.png not written: `pip install matplotlib` to get it)")

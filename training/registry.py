@@ -9,10 +9,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from models import MODELS
-
 import minitorch.optim as optim
 from minitorch.optim import lr_scheduler
+from minitorch.optim import registry as optim_registry
+from models import MODELS
 
 REQUIRED = object()  # a keyword argument without a default
 # arguments that the trainer supplies itself and a config therefore cannot set
@@ -83,7 +83,11 @@ def optimizer_names() -> list:
 
 
 def optimizer_spec(name: str) -> dict:
-    return signature_spec(optim.get_class(name))
+    """Raises KeyError for an unknown name (lookup ignores case, '_' and '-')."""
+    try:
+        return signature_spec(optim_registry.lookup(name))
+    except ValueError:
+        raise KeyError(name) from None
 
 
 def scheduler_names() -> list:
@@ -91,4 +95,7 @@ def scheduler_names() -> list:
 
 
 def scheduler_spec(name: str) -> dict:
-    return signature_spec(lr_scheduler.get_class(name))
+    try:
+        return signature_spec(lr_scheduler.lookup(name))
+    except ValueError:
+        raise KeyError(name) from None

@@ -84,7 +84,7 @@ def trials(spec: dict) -> list:
     keys = list(spec["parameters"])
     if spec["method"] == "grid":
         grids = [_values(spec["parameters"][k]) for k in keys]
-        return [list(zip(keys, combo)) for combo in itertools.product(*grids)]
+        return [list(zip(keys, combo, strict=True)) for combo in itertools.product(*grids)]
     rng = np.random.Generator(np.random.PCG64(spec["seed"]))
     out = []
     for _ in range(spec["samples"]):
@@ -160,11 +160,15 @@ def run_sweep(path: str, config_path: str, overrides: list, out: str | None,
 
 def format_table(rows: list, keys: list) -> str:
     head = ["rank", *keys, "best test acc", "epoch", "final test acc", "run"]
-    body = []
-    for rank, r in enumerate(rows, 1):
-        acc = (lambda v: "diverged" if v is None else f"{100 * v:.2f}%")
-        body.append([str(rank), *(str(r[k]) for k in keys), acc(r["best_test_acc"]),
-                     str(r["best_epoch"] or "-"), acc(r["final_test_acc"]), r["run_dir"]])
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    def acc(v: float | None) -> str:
+        return "diverged" if v is None else f"{100 * v:.2f}%"
+
+    body = [[str(rank), *(str(r[k]) for k in keys), acc(r["best_test_acc"]),
+             str(r["best_epoch"] or "-"), acc(r["final_test_acc"]), r["run_dir"]]
+            for rank, r in enumerate(rows, 1)]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+
+    def line(cells: list) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])

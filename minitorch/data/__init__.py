@@ -3,8 +3,14 @@ batch transforms and a device-aware DataLoader."""
 
 from . import transforms
 from .datasets import (
-    CIFAR10, MNIST, ArrayDataset, DatasetNotFoundError, FashionMNIST, ImageClassification,
-    MNISTSample, random_split,
+    CIFAR10,
+    MNIST,
+    ArrayDataset,
+    DatasetNotFoundError,
+    FashionMNIST,
+    ImageClassification,
+    MNISTSample,
+    random_split,
 )
 from .formats import DatasetFormatError, read_cifar_batch, read_idx
 from .loader import DataLoader

@@ -13,7 +13,8 @@ the same whether or not data is shuffled) and a resumed run gets the same order 
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class DataLoader:
         else:
             for start in range(0, stop, bs):
                 samples = [self.dataset[int(i)] for i in order[start:start + bs]]
-                fields = zip(*(s if isinstance(s, tuple) else (s,) for s in samples))
+                fields = zip(*(s if isinstance(s, tuple) else (s,) for s in samples), strict=True)
                 yield tuple(Tensor._wrap(backend.to_device(np.stack([np.asarray(v) for v in f]),
                                                            self.device)) for f in fields)
 

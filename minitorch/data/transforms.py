@@ -3,11 +3,13 @@ NumPy or CuPy, so a loader applies them once per batch instead of once per sampl
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..backend import get_array_module
+from .. import random as _random
+from ..backend import device_of, get_array_module
 
 
 class Compose:
@@ -69,6 +71,25 @@ class Normalize:
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+class RandomHorizontalFlip:
+    """Mirror each image of an (N, ..., H, W) batch left-right with probability p (data
+    augmentation). Draws from the framework RNG of the batch's device, so mt.manual_seed and
+    a checkpoint's RNG state reproduce the flips."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
+        self.p = float(p)
+
+    def __call__(self, x: Any) -> Any:
+        xp = get_array_module(x)
+        flip = _random.generator(device_of(x)).random(x.shape[0]) < self.p
+        return xp.where(flip.reshape((-1,) + (1,) * (x.ndim - 1)), x[..., ::-1], x)
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
 
 
 class Flatten:
