@@ -1,0 +1,1 @@
+"""Grading student implementations against minitorch's own (python -m minitorch.grading)."""

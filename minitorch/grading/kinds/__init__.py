@@ -1,0 +1,7 @@
+"""One module per kind of task: probes (run on both sides), planning and evaluation."""
+
+from __future__ import annotations
+
+from . import function, init, module
+
+KINDS = {"function": function, "loss": function, "module": module, "init": init}
