@@ -126,7 +126,9 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                 zf.writestr("header.json", json.dumps(header))
                 for i, arr in enumerate(arrays):
                     buf = io.BytesIO()
-                    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+                    # ascontiguousarray alone would turn a 0-d array into shape (1,)
+                    np.save(buf, np.ascontiguousarray(arr).reshape(arr.shape),
+                            allow_pickle=False)
                     zf.writestr(f"arrays/{i}.npy", buf.getvalue())
             f.flush()
             os.fsync(f.fileno())
