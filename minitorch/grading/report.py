@@ -47,12 +47,12 @@ def to_text(r: SubmissionResult) -> str:
     for i, t in enumerate(r.tasks, 1):
         head = f"Task {i}: {t.name}  ({t.kind} `{t.symbol}`)"
         lines.append(f"{head:<64} {_pts(t.score):>7} / {_pts(t.max_score)}")
-        lines.append(f"  {'check':<18}{'device':<8}{'score':>16}  {'status':<9}visibility")
+        lines.append(f"  {'check':<18}{'device':<8}{'score':>16}  {'status':<15}visibility")
         for c in t.checks:
             score = f"{_pts(c.score)} / {_pts(c.max_score)}" if c.status != "skipped" else "-"
             cases = f" ({c.passed}/{c.total})" if c.status == "partial" else ""
             lines.append(f"  {c.name:<18}{c.device:<8}{score:>16}  "
-                         f"{(c.status + cases):<9}{c.visibility}")
+                         f"{(c.status + cases):<15}{c.visibility}")
             for m in c.messages:
                 lines.append("      - " + m.replace("\n", "\n        "))
         if t.error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from . import function, init, module
+from . import function, init, module, optimizer, scheduler
 
-KINDS = {"function": function, "loss": function, "module": module, "init": init}
+KINDS = {"function": function, "loss": function, "module": module, "optimizer": optimizer,
+         "scheduler": scheduler, "init": init}
