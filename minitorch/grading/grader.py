@@ -56,8 +56,8 @@ def prepare(assignment: Assignment, seed: int | None = None, devices: tuple = ("
         module = kinds.KINDS[task.kind]
         try:
             planned = module.plan(task, seed)
-        except AssignmentError:
-            raise
+        except AssignmentError as exc:
+            raise AssignmentError(f"{assignment.path}: {exc}") from None
         except Exception as exc:  # the reference itself failed on the configured inputs
             raise AssignmentError(f"{assignment.path}: task {task.name!r}: the reference "
                                   f"{task.reference!r} failed on the configured inputs: "
@@ -67,8 +67,8 @@ def prepare(assignment: Assignment, seed: int | None = None, devices: tuple = ("
         pt = PreparedTask(task=task, checks=[], forbid=forbid)
         for p in planned:
             want = ["cpu" if d == "cpu" else "cuda:0" for d in (p.spec.devices or devs)]
+            reasons = []
             for dev in want:
-                q = Planned(**{**p.__dict__, "device": dev, "points": p.spec.points / len(want)})
                 reason = None
                 if dev != "cpu" and dev not in devs:
                     reason = "GPU check; this grader runs on the CPU (--device cuda adds the GPU)"
@@ -76,9 +76,13 @@ def prepare(assignment: Assignment, seed: int | None = None, devices: tuple = ("
                     reason = "GPU check; no GPU is available to the grader"
                 elif visible_only and p.spec.visibility != "visible":
                     reason = f"{p.spec.visibility} check, not run with --visible-only"
+                reasons.append(reason)
+            runnable = sum(r is None for r in reasons)  # a check's points go to where it runs
+            for dev, reason in zip(want, reasons):
                 if reason:
                     pt.skipped[len(pt.checks)] = reason
-                pt.checks.append(q)
+                pt.checks.append(Planned(**{**p.__dict__, "device": dev, "points": 0.0 if reason
+                                            else p.spec.points / runnable}))
         prepared.append(pt)
     return Prepared(assignment=assignment, seed=seed, devices=devs, tasks=prepared)
 

@@ -60,6 +60,10 @@ def format_exception(exc: BaseException) -> str:
                 "return or raise instead")
     if isinstance(exc, SubmissionError):
         return str(exc)
+    if isinstance(exc, SyntaxError):  # its location is the file, not a frame
+        where = f"{_short(exc.filename)}, line {exc.lineno}" if exc.filename else "?"
+        code = f"\n  {exc.text.rstrip()}" if exc.text else ""
+        return f"{type(exc).__name__}: {exc.msg} ({where}){code}"
     msg = str(exc)
     if len(msg) > 600:
         msg = msg[:600] + " ..."

@@ -1,5 +1,5 @@
-"""Linear whose backward returns the weight gradient transposed, (in, out) instead of
-(out, in), and forgets to sum the bias gradient over the batch."""
+"""Linear whose backward returns the weight gradient transposed: x^T g, shape (in, out),
+instead of g^T x, shape (out, in). Right only when the weight is 1 x 1."""
 
 from minitorch.autograd import Function
 

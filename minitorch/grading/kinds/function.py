@@ -282,6 +282,9 @@ def _resolve(task: Task) -> dict:
             raise AssignmentError(f"{where}: unknown {task.kind} reference {task.reference!r} "
                                   f"(known: {', '.join(sorted(table))}, or a dotted path)")
         ref = {"call": task.reference}
+    if "inputs" in task.options or "cases" in task.options:  # derived lists follow the task's
+        for key in ("gradcheck_cases", "stability_cases"):
+            ref.pop(key, None)
     ref.update(task.options)
     for key in ("inputs", "cases"):
         if key not in ref:

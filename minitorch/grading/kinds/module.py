@@ -272,6 +272,8 @@ def plan(task: Task, seed: int) -> list:
             raise AssignmentError(f"{where}: unknown module reference {task.reference!r} "
                                   f"(known: {', '.join(sorted(MODULES))}, or a dotted path)")
         ref = {"call": task.reference}
+    if "inputs" in task.options or "cases" in task.options:
+        ref.pop("gradcheck_cases", None)
     ref.update(task.options)
     for key in ("inputs", "cases"):
         if key not in ref:
