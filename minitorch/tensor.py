@@ -289,9 +289,14 @@ class Tensor:
             grads = autograd.grad(self, ins, gradient, retain_graph, create_graph,
                                   allow_unused=True)
             for t, g in zip(ins, grads):
-                if g is not None:
-                    g = g if create_graph else g.detach()
+                if g is None:
+                    continue
+                if create_graph:
                     t.grad = g if t.grad is None else t.grad + g
+                elif t.grad is None:  # a copy: g may be a read-only view or someone's array
+                    t.grad = Tensor._wrap(g.data.copy())
+                else:
+                    t.grad = Tensor._wrap(t.grad.data + g.data)
             return
         autograd.backward(self, gradient, retain_graph, create_graph)
 

@@ -56,6 +56,19 @@ def sum_to_shape(g: Any, shape: tuple, op_name: str = "") -> Any:
     return g
 
 
+def _needed_nodes(nodes: list, input_ids: set) -> set:
+    """ids of the nodes on some path from the roots to one of `inputs` (autograd.grad runs
+    only these). `nodes` is latest-first, so walking it backwards sees inputs first."""
+    needed: set[int] = set()
+    for node in reversed(nodes):
+        for inp in node._inputs:
+            if inp is not None and (id(inp) in input_ids or (
+                    inp.grad_fn is not None and id(inp.grad_fn) in needed)):
+                needed.add(id(node))
+                break
+    return needed
+
+
 def run_backward(
     tensors: Sequence[Any],
     grad_tensors: Sequence[Any],
@@ -78,7 +91,9 @@ def run_backward(
                 watch.setdefault(id(t.grad_fn), []).append((t._out_idx, id(t)))
 
     buffers: dict[int, list] = {}
-    assigned: set[int] = set()
+    # arrays that someone else holds (the caller's gradients, retained grads, other leaves'
+    # grads): a leaf's new .grad must not be one of them, so that it can be modified in place
+    taken: set[int] = {id(g.data) for g in grad_tensors}
 
     def accumulate_leaf(leaf: Any, g: Any) -> None:
         if leaf._hooks:
@@ -91,16 +106,19 @@ def run_backward(
                 prev = captured.get(id(leaf))
                 captured[id(leaf)] = g if prev is None else prev + g
             return
-        if not create_graph:
-            g = g.detach()
-            if id(g.data) in assigned:  # the same array reached two leaves: do not alias
-                g = Tensor._wrap(g.data.copy())
-            assigned.add(id(g.data))
         if leaf.grad is None:
-            leaf.grad = g
+            if create_graph:
+                leaf.grad = g
+                return
+            arr = g.data
+            # views (broadcast, slices, reshapes) are read-only or pin a larger array
+            if arr.base is not None or id(arr) in taken:
+                arr = arr.copy()
+            taken.add(id(arr))
+            leaf.grad = Tensor._wrap(arr)
         elif create_graph:
             leaf.grad = leaf.grad + g
-        else:
+        else:  # out of place: whoever holds the old .grad array keeps it unchanged
             leaf.grad = Tensor._wrap(leaf.grad.data + g.data)
 
     def send(t: Any, g: Any) -> None:
@@ -124,15 +142,12 @@ def run_backward(
             send(t, g)
             roots.append(t.grad_fn)
 
-        for node in _reachable(roots):
+        nodes = _reachable(roots)
+        needed = _needed_nodes(nodes, input_ids) if capture else None
+        for node in nodes:
             grads = buffers.pop(id(node), None)
             if grads is None:
                 continue  # no gradient flows into this node
-            if node._freed:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time; pass "
-                    "retain_graph=True to the first backward (or autograd.grad)"
-                )
             for i, g in enumerate(grads):
                 if g is None and node._out_meta[i] is not None and node.materialize_grads:
                     shape, dtype, xp = node._out_meta[i]
@@ -145,9 +160,18 @@ def run_backward(
             if node._retained:
                 for idx, t in node._retained:
                     t.grad = grads[idx] if create_graph else grads[idx].detach()
-            if capture and id(node) in watch:
-                for idx, tid in watch[id(node)]:
-                    captured[tid] = grads[idx]
+                    taken.add(id(t.grad.data))
+            if capture:
+                if id(node) in watch:
+                    for idx, tid in watch[id(node)]:
+                        captured[tid] = grads[idx]
+                if id(node) not in needed:
+                    continue  # below every input: autograd.grad does not go there
+            if node._freed:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time; pass "
+                    "retain_graph=True to the first backward (or autograd.grad)"
+                )
             in_grads = node._fn.backward(node, *grads)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)

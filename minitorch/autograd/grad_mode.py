@@ -31,6 +31,12 @@ class set_grad_enabled:  # noqa: N801  (PyTorch's name; usable as a call or a co
 class _Mode:
     mode = True
 
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        self = super().__new__(cls)
+        if fn is not None:  # used bare as a decorator: @mt.no_grad
+            return self(fn)
+        return self
+
     def __enter__(self) -> None:
         self.prev = _State.enabled
         _State.enabled = self.mode

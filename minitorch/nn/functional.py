@@ -215,6 +215,18 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
                 f"cross_entropy: probability targets must have the input's shape {input.shape}, "
                 f"got {tuple(tgt.shape)}"
             )
+        if isinstance(target, Tensor) and target.requires_grad:
+            # soft targets that are themselves learned (e.g. distillation): not fused, so
+            # that the gradient d/dp = -w log_softmax(z) flows to them too
+            p = _class_last(target)[0]
+            if eps > 0:
+                p = p * (1 - eps) + eps / n_classes
+            if w is not None:
+                p = p * W(w)
+            rows = -(p * ops.LogSoftmax.apply(z, 1)).sum(dim=1)
+            if reduction == "none":
+                return rows.reshape(elem_shape)
+            return rows.mean() if reduction == "mean" else rows.sum()
         p = _class_last(W(tgt))[0].data.astype(dt, copy=False)
         if eps > 0:
             p = p * (1 - eps) + eps / n_classes

@@ -92,7 +92,7 @@ class Dropout(Module):
 class BatchNorm1d(Module):
     """Normalise each feature over the batch; running statistics for eval (PyTorch's)."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
@@ -112,15 +112,18 @@ class BatchNorm1d(Module):
             raise ValueError(f"BatchNorm1d({self.num_features}): expected input (N, "
                              f"{self.num_features}[, L]), got shape {x.shape}")
         use_batch = self.training or not self.track_running_stats
+        momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if momentum is None:  # cumulative moving average, as PyTorch
+                momentum = 1.0 / float(self.num_batches_tracked.item())
         rm = self.running_mean if self.track_running_stats else None
         rv = self.running_var if self.track_running_stats else None
         return F.batch_norm(x, rm if self.training or not use_batch else None,
                             rv if self.training or not use_batch else None,
                             self.weight if self.affine else None,
                             self.bias if self.affine else None,
-                            use_batch, self.momentum, self.eps)
+                            use_batch, momentum if momentum is not None else 0.0, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -12,6 +12,14 @@ from ..tensor import Tensor
 from .parameter import Parameter
 
 
+class StateDictError(KeyError, RuntimeError):
+    """load_state_dict found missing, unexpected or mis-shaped keys (a KeyError, and a
+    RuntimeError as in PyTorch), with a readable message rather than KeyError's quoted one."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class Module:
     """Base class of layers and models: assign Parameters, buffers and Modules as attributes."""
 
@@ -234,7 +242,7 @@ class Module:
             if unexpected:
                 problems.insert(0, "unexpected keys: " + ", ".join(unexpected))
         if problems:
-            raise KeyError(
+            raise StateDictError(
                 f"error(s) in loading state_dict for {type(self).__name__}: "
                 + "; ".join(problems)
             )

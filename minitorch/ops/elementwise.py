@@ -25,10 +25,19 @@ def _val(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+def _bcast_error(name: str, a: Any, b: Any) -> ValueError:
+    """The error for operands that do not broadcast: names the op and both shapes."""
+    sa, sb = (tuple(getattr(x, "shape", ())) for x in (a, b))
+    return ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Tensor:
-        return W(_val(a) + _val(b))
+        try:
+            return W(_val(a) + _val(b))
+        except ValueError:
+            raise _bcast_error("add", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -38,7 +47,10 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Tensor:
-        return W(_val(a) - _val(b))
+        try:
+            return W(_val(a) - _val(b))
+        except ValueError:
+            raise _bcast_error("sub", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -49,7 +61,10 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Tensor:
         ctx.save_for_backward(a, b)
-        return W(_val(a) * _val(b))
+        try:
+            return W(_val(a) * _val(b))
+        except ValueError:
+            raise _bcast_error("mul", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -63,7 +78,10 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Tensor:
         ctx.save_for_backward(a, b)
-        return W(_val(a) / _val(b))
+        try:
+            return W(_val(a) / _val(b))
+        except ValueError:
+            raise _bcast_error("div", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -89,7 +107,10 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Tensor:
         ctx.save_for_backward(a, b)
-        return W(_val(a) ** _val(b))
+        try:
+            return W(_val(a) ** _val(b))
+        except ValueError:
+            raise _bcast_error("pow", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -174,10 +195,15 @@ Erf = _unary("Erf", _erf_array,
 
 
 def _sigmoid_fwd(x: Any) -> Any:
-    # 1/(1+exp(-x)) overflows exp for x << 0; the tanh form is stable everywhere
+    # 1/(1+e^-x) overflows e^-x for x << 0, and 1 - something loses the tiny values of the
+    # left tail; with e = e^-|x| <= 1 both branches are exact: 1/(1+e) and e/(1+e)
     xp = np if type(x) is np.ndarray else __import__("cupy")
-    half = x.dtype.type(0.5)
-    return half * (xp.tanh(half * x) + 1)
+    e = xp.abs(x)
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    num = xp.where(x >= 0, x.dtype.type(1), e)
+    e += 1
+    return num / e
 
 
 Sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, a, out: g * out * (1 - out), save_out=True)
@@ -194,9 +220,9 @@ Softplus = _unary("Softplus", _softplus_fwd, lambda g, a, out: g * sigmoid(a))
 class ReLU(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
-        mask = a.data > 0
-        ctx.mask = mask
-        return W(a.data * mask)
+        ctx.mask = a.data > 0
+        # maximum, not x * mask: -inf * 0 is nan, and NaN must propagate as in PyTorch
+        return W(a._xp().maximum(a.data, 0))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
@@ -247,8 +273,12 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         xp = a._xp()
+        try:
+            out = xp.maximum(a.data, b.data)
+        except ValueError:
+            raise _bcast_error("maximum", a, b) from None
         ctx.wa = (a.data > b.data) + 0.5 * (a.data == b.data)
-        return W(xp.maximum(a.data, b.data))
+        return W(out)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -260,8 +290,12 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         xp = a._xp()
+        try:
+            out = xp.minimum(a.data, b.data)
+        except ValueError:
+            raise _bcast_error("minimum", a, b) from None
         ctx.wa = (a.data < b.data) + 0.5 * (a.data == b.data)
-        return W(xp.minimum(a.data, b.data))
+        return W(out)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -276,7 +310,11 @@ class Where(Function):
         ctx.cond = c
         xp = np if type(c) is np.ndarray else __import__("cupy")
         av, bv = _val(a), _val(b)
-        out = xp.where(c, av, bv)
+        try:
+            out = xp.where(c, av, bv)
+        except ValueError:
+            shapes = ", ".join(str(tuple(getattr(x, "shape", ()))) for x in (c, av, bv))
+            raise ValueError(f"where: shapes {shapes} cannot be broadcast together") from None
         if isinstance(a, Tensor) and out.dtype != a.dtype and not isinstance(b, Tensor):
             out = out.astype(a.dtype)
         elif isinstance(b, Tensor) and out.dtype != b.dtype and not isinstance(a, Tensor):

@@ -100,7 +100,8 @@ class LogSumExp(Function):
         xp = a._xp()
         m = xp.max(a.data, axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        s = xp.log(xp.sum(xp.exp(a.data - m), axis=dims, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # an all -inf slice gives -inf, as PyTorch
+            s = xp.log(xp.sum(xp.exp(a.data - m), axis=dims, keepdims=True)) + m
         ctx.shape, ctx.dims, ctx.out = a.shape, dims, s
         ctx.save_for_backward(a)
         return W(s if keepdim else xp.squeeze(s, axis=dims))
