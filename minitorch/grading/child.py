@@ -71,28 +71,49 @@ def _set_limits(limits: dict) -> None:
     _limit(resource.RLIMIT_CORE, 0)
 
 
+def _free_name(name: str) -> str:
+    """`name`, unless importing the submission under it would shadow a real module."""
+    if not name.isidentifier() or name in sys.modules or name in sys.stdlib_module_names \
+            or importlib.util.find_spec(name) is not None:
+        return "submission"
+    return name
+
+
+def _exec(name: str, path: str, package_dir: str | None = None) -> Any:
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[package_dir] if package_dir else None)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {os.path.basename(path)} as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _import_submission(path: str) -> list:
     """The student's module(s): a .py file, a package folder, or a plain folder of .py files."""
     path = os.path.realpath(path)
     if os.path.isfile(path):
+        name = _free_name(os.path.splitext(os.path.basename(path))[0])
         sys.path.insert(0, os.path.dirname(path))
-        name = os.path.splitext(os.path.basename(path))[0]
-        if not name.isidentifier():
-            name = "submission"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {os.path.basename(path)} as Python")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return [module]
-    if os.path.isfile(os.path.join(path, "__init__.py")):
+        return [_exec(name, path)]
+    init = os.path.join(path, "__init__.py")
+    if os.path.isfile(init):
+        name = _free_name(os.path.basename(path))
         sys.path.insert(0, os.path.dirname(path))
-        return [importlib.import_module(os.path.basename(path))]
-    sys.path.insert(0, path)
+        return [_exec(name, init, path)]
     files = sorted(f[:-3] for f in os.listdir(path) if f.endswith(".py") and f[:-3].isidentifier())
     files.sort(key=lambda f: f != "submission")  # submission.py first, then alphabetical
-    return [importlib.import_module(f) for f in files]
+    names = {f: _free_name(f) for f in files}  # before the folder is on sys.path
+    sys.path.insert(0, path)
+    modules = []
+    for f in files:
+        done = sys.modules.get(names[f])
+        if done is not None and getattr(done, "__file__", None) == os.path.join(path, f + ".py"):
+            modules.append(done)  # an earlier file imported it
+        else:
+            modules.append(_exec(names[f], os.path.join(path, f + ".py")))
+    return modules
 
 
 def _find(modules: list, symbol: str) -> Any:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import backend
+from ..random import fork_rng
 from . import kinds
 from .kinds.base import Planned
 from .results import CheckResult, SubmissionResult, TaskResult, status_of
@@ -55,7 +56,8 @@ def prepare(assignment: Assignment, seed: int | None = None, devices: tuple = ("
     for task in selected:
         module = kinds.KINDS[task.kind]
         try:
-            planned = module.plan(task, seed)
+            with fork_rng():  # building reference modules must not move the caller's RNG
+                planned = module.plan(task, seed)
         except AssignmentError as exc:
             raise AssignmentError(f"{assignment.path}: {exc}") from None
         except Exception as exc:  # the reference itself failed on the configured inputs

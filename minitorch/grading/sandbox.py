@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ BOOT = ("import sys; sys.path[:1] = [sys.argv[2]]; "
         "from minitorch.grading.child import main; main(sys.argv[1])")
 SHOWN_OUTPUT = 4096  # bytes of the student's output kept in the report
 POLL = 0.02
+COPY_LIMIT = 10 << 20  # bytes: bigger data files in a submission folder are not copied
 
 
 @dataclass
@@ -121,10 +123,31 @@ def _read_records(workdir: str, run: ChildRun) -> None:
                 pass
 
 
+def _copy_submission(src: str, workdir: str) -> str:
+    """A private copy, so a submission cannot import its neighbours in a batch folder or
+    write into the original (large non-Python files and caches are left out)."""
+    dest_root = os.path.join(workdir, "submission")
+    os.makedirs(dest_root)
+    dest = os.path.join(dest_root, os.path.basename(os.path.normpath(src)))
+    if os.path.isfile(src):
+        shutil.copyfile(src, dest)
+        return dest
+
+    def ignore(folder: str, names: list) -> list:
+        return [n for n in names if n in ("__pycache__", ".git") or (
+            not n.endswith(".py") and os.path.isfile(os.path.join(folder, n))
+            and os.path.getsize(os.path.join(folder, n)) > COPY_LIMIT)]
+
+    shutil.copytree(src, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
 def run_task(plan: dict, limits: Limits) -> ChildRun:
-    """Run one task's probes on the submission named in `plan` in a fresh process."""
+    """Run one task's probes on a copy of the submission named in `plan`, in a fresh
+    process."""
     run = ChildRun()
     with tempfile.TemporaryDirectory(prefix="minitorch-grade-") as workdir:
+        plan = {**plan, "submission": _copy_submission(plan["submission"], workdir)}
         save(plan, os.path.join(workdir, "plan.mt"))
         with open(os.path.join(workdir, "limits.json"), "w") as f:
             json.dump({"memory_mb": limits.memory_mb, "time_limit": limits.time_limit,
