@@ -1,6 +1,6 @@
 """minitorch: a small, readable deep-learning framework on NumPy (CPU) or CuPy (CUDA)."""
 
-from . import autograd, backend, cuda, dtypes, linalg, nn, ops
+from . import autograd, backend, cuda, dtypes, linalg, nn, ops, optim
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, get_array_module
 from .creation import (
@@ -28,7 +28,8 @@ __all__ = [
     "get_rng_state", "half", "initial_seed", "int32", "int64", "is_grad_enabled", "is_tensor",
     "linalg", "linspace", "load", "log", "log_softmax", "logsumexp", "long", "manual_seed",
     "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "numel", "ones",
-    "ones_like", "ops", "permute", "pow", "rand", "randint", "randn", "randperm", "relu",
+    "ones_like", "ops", "optim", "permute", "pow", "rand", "randint", "randn", "randperm",
+    "relu",
     "reshape", "save", "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid",
     "sign", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sum", "tanh",
     "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
