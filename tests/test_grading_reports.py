@@ -144,3 +144,23 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "wrong_transpose: 5.60 / 10.00" in proc.stdout
     assert json.loads(report.read_text())["score"] == pytest.approx(5.6)
+
+
+@pytest.mark.gpu
+def test_a_result_on_the_wrong_device_is_named(tmp_path: Path) -> None:
+    sub = tmp_path / "gpu_relu.py"
+    sub.write_text(
+        "from minitorch.autograd import Function\n"
+        "class ReLU(Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x):\n"
+        "        return x.clamp(min=0.0).to('cuda')  # always on the GPU\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, g):\n"
+        "        return g\n")
+    a = load_assignment(EXAMPLE)
+    prepared = grader.prepare(a, only=["ReLU"])
+    t = grader.grade(prepared, str(sub)).tasks[0]
+    fwd, outputs = t.checks[0], t.checks[1]
+    assert fwd.status == "passed"  # the values are right
+    assert "it is on cuda:0 but the inputs were on cpu" in outputs.messages[0]

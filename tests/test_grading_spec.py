@@ -164,3 +164,25 @@ def test_cli_bad_yaml_value(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
     path.write_text(yaml.safe_dump({"tasks": [_task(kind="layer")]}))
     assert main(["--assignment", str(path), "--submission", str(FIX / "os_exit.py")]) == 2
     assert "unknown kind 'layer'" in capsys.readouterr().err
+
+
+def test_compare_says_what_differs_and_where() -> None:
+    from minitorch.grading.compare import compare, compare_meta, describe
+
+    exp = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    assert compare(exp, describe(exp.copy()), 1e-5, 1e-6, "out") is None
+    got = exp.copy()
+    got[1, 0] = 3.5
+    msg = compare(exp, describe(got), 1e-5, 1e-6, "out")
+    assert "max abs error 0.5 at [1, 0] (expected 3, got 3.5)" in msg
+    assert "max rel error 0.167 at [1, 0]" in msg and "1 of 4 values" in msg
+    assert "expected shape (2, 2), got (4,)" in compare(exp, describe(got.ravel()), 0, 0, "out")
+    got[0, 1] = np.nan
+    assert "got nan at [0, 1] (expected 2)" in compare(exp, describe(got), 1e-5, 1e-6, "out")
+    assert "expected a Tensor of shape (2, 2), got None" in compare(exp, describe(None), 0, 0,
+                                                                   "out")
+    # a CuPy array (or a tensor on the GPU) where the grader ran on the CPU
+    on_gpu = {"type": "cupy.ndarray", "device": "cuda:0", "dtype": "float32", "shape": [2, 2]}
+    msg = compare_meta((2, 2), "float32", "cpu", on_gpu, "output")
+    assert "expected a minitorch Tensor, got cupy.ndarray" in msg
+    assert "it is on cuda:0 but the inputs were on cpu" in msg

@@ -12,6 +12,7 @@ import math
 import minitorch as mt
 from minitorch.autograd import Function
 from minitorch.optim import Optimizer
+from minitorch.optim.lr_scheduler import LRScheduler
 
 
 # ---- functions: forward and backward side by side ---------------------------------------------
@@ -150,37 +151,17 @@ class Adam(Optimizer):
 
 
 # ---- learning-rate schedule -------------------------------------------------------------------
-class StepLR:
-    """lr_t = base_lr * gamma ** floor(t / step_size), t = number of scheduler.step() calls."""
+class StepLR(LRScheduler):
+    """lr_t = base_lr * gamma ** floor(t / step_size), t = number of scheduler.step() calls;
+    the LRScheduler base does the bookkeeping (step, get_last_lr, state_dict)."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1):
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = 0
-        self._apply()
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
 
-    def _apply(self):
+    def get_lr(self):
         factor = self.gamma ** (self.last_epoch // self.step_size)
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = base * factor
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def step(self):
-        self.last_epoch += 1
-        self._apply()
-
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
-
-    def load_state_dict(self, state):
-        self.last_epoch = state["last_epoch"]
-        self.base_lrs = list(state["base_lrs"])
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        return [base * factor for base in self.base_lrs]
 
 
 # ---- initialiser ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 import minitorch as mt  # noqa: F401  (mt.rand, mt.get_array_module, ... are yours to use)
 from minitorch.autograd import Function
 from minitorch.optim import Optimizer
+from minitorch.optim.lr_scheduler import LRScheduler
 
 
 # ---- functions: forward(ctx, ...) and backward(ctx, grad_output) ------------------------------
@@ -118,32 +119,19 @@ class Adam(Optimizer):
 
 
 # ---- learning-rate schedule -------------------------------------------------------------------
-class StepLR:
-    """lr_t = base_lr * gamma ** floor(t / step_size), t = number of step() calls so far
-    (t = 0 right after construction), for every parameter group."""
+class StepLR(LRScheduler):
+    """lr_t = base_lr * gamma ** floor(t / step_size) for every parameter group, where
+    t = self.last_epoch is the number of step() calls so far (0 right after construction) and
+    base_lr comes from self.base_lrs. The LRScheduler base calls get_lr() in step() and
+    provides get_last_lr(), state_dict() and load_state_dict()."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1):
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
 
-    def step(self):
-        """Advance t by one and set every group's lr (and self._last_lr)."""
+    def get_lr(self):
+        """One learning rate per parameter group, for step self.last_epoch."""
         raise NotImplementedError
-
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
-
-    def load_state_dict(self, state):
-        self.last_epoch = state["last_epoch"]
-        self.base_lrs = list(state["base_lrs"])
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 # ---- initialiser ------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def make_inputs(inputs: list[dict], case: dict, rng: np.random.Generator) -> lis
 
 def describe_case(inputs: list[dict], arrays: list[np.ndarray], case: dict) -> str:
     """'x (1, 3), weight (2, 3), bias (2,); scale 100; float64' for feedback."""
-    parts = [f"{spec['name']} {tuple(a.shape)}" for spec, a in zip(inputs, arrays)]
+    parts = [f"{spec['name']} {tuple(a.shape)}" for spec, a in zip(inputs, arrays, strict=True)]
     text = ", ".join(parts)
     if case.get("scale", 1.0) != 1.0:
         text += f"; magnitude ~{float(case['scale']):g}"

@@ -63,9 +63,10 @@ def _limit(which: int, value: int) -> None:
 
 
 def _set_limits(limits: dict) -> None:
-    mem = int(limits["memory_mb"]) * MiB
-    # CUDA reserves huge virtual address ranges, so with a GPU only data segments are limited
-    _limit(resource.RLIMIT_DATA if limits["cuda"] else resource.RLIMIT_AS, mem)
+    if not limits["cuda"]:
+        # CUDA maps huge address ranges and pinned host buffers, so with a GPU the grader's
+        # resident-memory watchdog is the memory limit
+        _limit(resource.RLIMIT_AS, int(limits["memory_mb"]) * MiB)
     _limit(resource.RLIMIT_CPU, int(limits["time_limit"]) + 5)
     _limit(resource.RLIMIT_FSIZE, int(limits["file_mb"]) * MiB)
     _limit(resource.RLIMIT_CORE, 0)

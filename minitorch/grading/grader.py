@@ -80,7 +80,7 @@ def prepare(assignment: Assignment, seed: int | None = None, devices: tuple = ("
                     reason = f"{p.spec.visibility} check, not run with --visible-only"
                 reasons.append(reason)
             runnable = sum(r is None for r in reasons)  # a check's points go to where it runs
-            for dev, reason in zip(want, reasons):
+            for dev, reason in zip(want, reasons, strict=True):
                 if reason:
                     pt.skipped[len(pt.checks)] = reason
                 pt.checks.append(Planned(**{**p.__dict__, "device": dev, "points": 0.0 if reason

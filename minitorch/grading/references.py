@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .spec import AssignmentError
 
@@ -157,10 +158,10 @@ class Dist:
 
 
 def _fans(shape: tuple) -> tuple:
+    import numpy as np
+
     from ..nn.init import calculate_fan_in_and_fan_out
     from ..tensor import Tensor
-
-    import numpy as np
 
     return calculate_fan_in_and_fan_out(Tensor._wrap(np.empty(shape, dtype=np.float32)))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..spec import CheckSpec
 
@@ -32,7 +33,7 @@ def case_outcome(p: Planned, got: Any, check: Callable) -> tuple:
         return 0, len(cases), ["the check returned no usable result"]
     expected = p.expected if p.expected is not None else [None] * len(cases)
     passed, msgs = 0, []
-    for i, (case, exp, res) in enumerate(zip(cases, expected, got)):
+    for i, (case, exp, res) in enumerate(zip(cases, expected, got, strict=True)):
         prefix = f"case {i + 1} ({case['label']})" if case.get("label") else f"case {i + 1}"
         if not res.get("ok"):
             err = str(res.get("error", "failed")).replace("\n", "\n    ")

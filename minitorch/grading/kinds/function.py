@@ -65,7 +65,7 @@ class StudentFunction:
             raise SubmissionError(f"backward returned {len(raw)} value(s) but forward takes "
                                   f"{len(xs)} input(s): return one gradient per input (None "
                                   "for inputs that have none)")
-        return [describe(g) if d else None for g, d in zip(raw, diff)]
+        return [describe(g) if d else None for g, d in zip(raw, diff, strict=True)]
 
 
 class ReferenceFunction:
@@ -82,7 +82,7 @@ class ReferenceFunction:
     def grads(self, out: Any, xs: list, v: Any, diff: list) -> list:
         from ...autograd import grad
 
-        ins = [x for x, d in zip(xs, diff) if d]
+        ins = [x for x, d in zip(xs, diff, strict=True) if d]
         gs = iter(grad([out], ins, [v], allow_unused=True))
         return [describe(next(gs)) if d else None for d in diff]
 
@@ -93,7 +93,8 @@ def student_impl(obj: Any, task: dict) -> StudentFunction:
 
 # ---- probes (run on both sides) ---------------------------------------------------------------
 def _inputs(case: dict, diff: list, device: str, grad: bool) -> list:
-    return [tensor(a, device, requires_grad=grad and d) for a, d in zip(case["inputs"], diff)]
+    return [tensor(a, device, requires_grad=grad and d)
+            for a, d in zip(case["inputs"], diff, strict=True)]
 
 
 def probe_forward(impl: Any, payload: dict, device: str) -> list:
@@ -111,7 +112,7 @@ def probe_backward(impl: Any, payload: dict, device: str) -> list:
         v = tensor(case["cotangent"], device)
         grads = impl.grads(out, xs, v, diff)
         modified = []
-        for name, x, before in zip(names, xs, case["inputs"]):
+        for name, x, before in zip(names, xs, case["inputs"], strict=True):
             delta = changed(before, host(x))
             if delta is not None:
                 modified.append([f"input `{name}`", delta])
@@ -143,7 +144,7 @@ def probe_gradcheck(impl: Any, payload: dict, device: str) -> list:
         analytic = impl.grads(out, xs, tensor(v, device), diff)
         numerical = []
         with no_grad():
-            for i, (a, d) in enumerate(zip(arrays, diff)):
+            for i, (a, d) in enumerate(zip(arrays, diff, strict=True)):
                 if not d:
                     numerical.append(None)
                     continue
@@ -191,7 +192,7 @@ def eval_outputs(p: Planned, got: list) -> tuple:
 
 def _grad_msgs(p: Planned, e: dict, res: dict) -> list:
     msgs = []
-    for name, eg, g in zip(p.payload["names"], e["grads"], res["grads"]):
+    for name, eg, g in zip(p.payload["names"], e["grads"], res["grads"], strict=True):
         if eg is None:
             continue
         label = f"gradient of `{name}`"
@@ -223,7 +224,8 @@ def eval_gradcheck(p: Planned, got: list) -> tuple:
 
     def check(case: dict, exp: Any, res: dict) -> list:
         msgs = []
-        for name, num, ana in zip(p.payload["names"], res["numerical"], res["analytic"]):
+        for name, num, ana in zip(p.payload["names"], res["numerical"], res["analytic"],
+                                  strict=True):
             if num is None:
                 continue
             label = f"backward vs finite differences of your forward, `{name}`"
@@ -321,12 +323,13 @@ def plan(task: Task, seed: int) -> list:
             arrays = make_inputs(inputs, case, rng)
             cases.append({"inputs": arrays, "label": describe_case(inputs, arrays, case)})
         payload = {"cases": cases, "names": names, "diff": diff}
-        for c, out in zip(cases, probe_forward(impl, payload, "cpu")):
+        for c, out in zip(cases, probe_forward(impl, payload, "cpu"), strict=True):
             r = out["result"]
             c["cotangent"] = rng.standard_normal(r["shape"]).astype(r["dtype"])
         expected = None if probe == "gradcheck" else PROBES[probe](impl, payload, "cpu")
         what = WHAT[spec.name].format(ref=ref["call"].rsplit(".", 1)[-1], n=len(cases),
-                                      names=", ".join(f"`{n}`" for n, d in zip(names, diff) if d),
+                                      names=", ".join(f"`{n}`" for n, d
+                                                      in zip(names, diff, strict=True) if d),
                                       scale=max(float(c.get("scale", 1)) for c in ref[which]))
         planned.append(Planned(spec=spec, probe=probe, payload=payload, evaluate=evaluate,
                                expected=expected, what=what))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..cases import rng_for
-from ..references import INIT_SETTINGS, INIT_SHAPES, INITS, _INIT_FORBID, init_checks, init_dist
+from ..references import _INIT_FORBID, INIT_SETTINGS, INIT_SHAPES, INITS, init_checks, init_dist
 from ..runtime import SubmissionError, host, run_case
 from ..spec import AssignmentError, Task
 from .base import Planned, case_outcome

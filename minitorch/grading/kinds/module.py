@@ -19,7 +19,7 @@ from ..references import MODULES, resolve_dotted
 from ..runtime import SubmissionError, changed, host, run_case, tensor
 from ..spec import AssignmentError, Task
 from .base import Planned, case_outcome
-from .function import GRAD_TOLERANCES, GRADCHECK_TOL, TOLERANCES, EPS, _tol, eval_unchanged
+from .function import EPS, GRAD_TOLERANCES, GRADCHECK_TOL, TOLERANCES, _tol, eval_unchanged
 
 
 def student_impl(obj: Any, task: dict) -> Any:
@@ -108,7 +108,7 @@ def probe_train_eval(cls: Any, payload: dict, device: str) -> list:
              for case in payload["cases"]]
     return [{"ok": t.get("ok") and e.get("ok"), "error": t.get("error") or e.get("error"),
              "result": {"train": t.get("result"), "eval": e.get("result")}}
-            for t, e in zip(train, evals)]
+            for t, e in zip(train, evals, strict=True)]
 
 
 def probe_gradcheck(cls: Any, payload: dict, device: str) -> list:
@@ -196,7 +196,7 @@ def eval_backward(p: Planned, got: list) -> tuple:
 
     def check(case: dict, exp: dict, res: dict) -> list:
         msgs = []
-        for name, eg, g in zip(names, exp["result"]["grads"], res["grads"]):
+        for name, eg, g in zip(names, exp["result"]["grads"], res["grads"], strict=True):
             if eg["type"] == "None":
                 continue
             if g["type"] == "None":
@@ -228,7 +228,7 @@ def eval_gradcheck(p: Planned, got: list) -> tuple:
 
     def check(case: dict, exp: Any, res: dict) -> list:
         msgs = []
-        for name, num, ana in zip(names, res["numerical"], res["analytic"]):
+        for name, num, ana in zip(names, res["numerical"], res["analytic"], strict=True):
             label = f"gradient vs finite differences of your forward, {name}"
             if ana["type"] == "None":
                 if np.any(np.abs(num) > atol):
@@ -307,7 +307,7 @@ def plan(task: Task, seed: int) -> list:
         payload = {**base, "cases": cases}
         if which == "gradcheck_cases":
             payload["params"] = {n: a.astype(np.float64) for n, a in params.items()}
-        for c, out in zip(cases, probe_forward(cls, payload, "cpu")):
+        for c, out in zip(cases, probe_forward(cls, payload, "cpu"), strict=True):
             r = out["result"]
             c["cotangent"] = rng.standard_normal(r["shape"]).astype(r["dtype"])
         expected = None if probe == "gradcheck" else PROBES[probe](cls, payload, "cpu")

@@ -57,7 +57,7 @@ def _run(opt: Any, params: list, coefs: list, steps: int, device: str,
     """`steps` optimizer steps; returns each parameter's values after each step."""
     traj: list = [[] for _ in params]
     for t in range(steps):
-        for i, (p, c) in enumerate(zip(params, coefs)):
+        for i, (p, c) in enumerate(zip(params, coefs, strict=True)):
             p.grad = None if i in skip else tensor(gradient(host(p), c), device)
         before = [None if p.grad is None else host(p.grad) for p in params]
         opt.step()
@@ -172,7 +172,7 @@ def first_difference(expected: list, got: list, rtol: float, atol: float, label:
         return f"{label}: expected {len(expected)} parameter trajectories"
     steps = expected[0].shape[0]
     for t in range(steps):
-        for i, (e, g) in enumerate(zip(expected, got)):
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
             g = np.asarray(g)
             if g.shape != e.shape:
                 return f"{label}: parameter {i} changed shape to {tuple(g.shape[1:])}"

@@ -162,10 +162,8 @@ WHAT = {
 
 
 def forbid_default(task: Task) -> list:
-    from ..references import optim_class as oc
-
     name = task.reference.rsplit(".", 1)[-1]
-    cls = oc(task.reference, "")
+    cls = optim_class(task.reference, f"task {task.name!r}", scheduler=True)
     return [f"minitorch.optim.lr_scheduler.{name}.{m}" for m in ("get_lr", "step")
             if m in vars(cls)]
 
