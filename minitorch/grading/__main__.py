@@ -82,6 +82,10 @@ def main(argv: list | None = None) -> int:
             note = f"  ({r.error})" if r.error else ""
             print(f"{r.student}: {r.score:.2f} / {r.max_score:.2f}{note}", flush=True)
 
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as exc:
+            return _fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
         results = grade_batch(prepared, sub, out_dir, fmt, args.jobs or os.cpu_count() or 1,
                               done)
         print(f"graded {len(results)} submission(s); reports in {out_dir}/<student>/"
@@ -92,7 +96,11 @@ def main(argv: list | None = None) -> int:
     if args.out:
         if os.path.isdir(args.out):
             return _fail(f"--out {args.out} is a folder; give a file name")
-        atomic_write(args.out, text)
+        try:
+            atomic_write(args.out, text)
+        except OSError as exc:
+            sys.stdout.write(text)  # the report is not lost
+            return _fail(f"cannot write the report to {args.out}: {exc.strerror or exc}")
         print(f"{result.student}: {result.score:.2f} / {result.max_score:.2f} -> {args.out}")
     else:
         sys.stdout.write(text)

@@ -122,3 +122,16 @@ def changed(before: np.ndarray, after: Any) -> float | None:
     if same.all():
         return None
     return float(np.nanmax(np.abs(a.astype(np.float64) - before.astype(np.float64))))
+
+
+def central_differences(f: Callable, base: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """d f / d base by (f(base + eps e_k) - f(base - eps e_k)) / 2 eps, for a scalar f."""
+    num = np.zeros(base.size)
+    for k in range(base.size):
+        vals = []
+        for step in (eps, -eps):
+            moved = base.copy()
+            moved.reshape(-1)[k] += step
+            vals.append(f(moved))
+        num[k] = (vals[0] - vals[1]) / (2 * eps)
+    return num.reshape(base.shape)

@@ -17,7 +17,7 @@ import numpy as np
 from ..cases import describe_case, make_inputs, rng_for, validate_cases, validate_inputs
 from ..compare import compare, compare_meta, describe, fmt_shape
 from ..references import FUNCTIONS, LOSSES, resolve_dotted
-from ..runtime import SubmissionError, changed, host, run_case, tensor
+from ..runtime import SubmissionError, central_differences, changed, host, run_case, tensor
 from ..spec import AssignmentError, Task
 from .base import Planned, case_outcome
 
@@ -145,20 +145,11 @@ def probe_gradcheck(impl: Any, payload: dict, device: str) -> list:
         numerical = []
         with no_grad():
             for i, (a, d) in enumerate(zip(arrays, diff, strict=True)):
-                if not d:
-                    numerical.append(None)
-                    continue
-                num = np.zeros(a.size)
-                for k in range(a.size):
-                    vals = []
-                    for step in (EPS, -EPS):
-                        moved = a.copy()
-                        moved.reshape(-1)[k] += step
-                        args = [tensor(moved if j == i else b, device)
-                                for j, b in enumerate(arrays)]
-                        vals.append(float(np.sum(v * _value(impl.call(*args)))))
-                    num[k] = (vals[0] - vals[1]) / (2 * EPS)
-                numerical.append(num.reshape(a.shape))
+                def f(moved: np.ndarray, i: int = i) -> float:
+                    args = [tensor(moved if j == i else b, device) for j, b in enumerate(arrays)]
+                    return float(np.sum(v * _value(impl.call(*args))))
+
+                numerical.append(central_differences(f, a, EPS) if d else None)
         return {"analytic": analytic, "numerical": numerical, "out_dtype": str(out.dtype)}
 
     return [run_case(one, case) for case in payload["cases"]]

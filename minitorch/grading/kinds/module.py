@@ -16,10 +16,18 @@ import numpy as np
 from ..cases import describe_case, make_inputs, rng_for, validate_cases, validate_inputs
 from ..compare import compare, describe, fmt_shape
 from ..references import MODULES, resolve_dotted
-from ..runtime import SubmissionError, changed, host, run_case, tensor
+from ..runtime import SubmissionError, central_differences, changed, host, run_case, tensor
 from ..spec import AssignmentError, Task
 from .base import Planned, case_outcome
-from .function import EPS, GRAD_TOLERANCES, GRADCHECK_TOL, TOLERANCES, _tol, eval_unchanged
+from .function import (
+    EPS,
+    GRAD_TOLERANCES,
+    GRADCHECK_TOL,
+    TOLERANCES,
+    _tol,
+    eval_forward,
+    eval_unchanged,
+)
 
 
 def student_impl(obj: Any, task: dict) -> Any:
@@ -131,25 +139,23 @@ def probe_gradcheck(cls: Any, payload: dict, device: str) -> list:
                 raise SubmissionError(f"forward returned {type(o).__name__}, not a Tensor")
             return float(np.sum(v * host(o).astype(np.float64)))
 
+        def at(target: Any) -> Any:  # f of the input, or of one parameter's values
+            if target is None:
+                return f
+
+            def g(moved: np.ndarray) -> float:
+                target.data = tensor(moved, device).data
+                return f(x0)
+
+            return g
+
         numerical = []
         with no_grad():
             for target in [None] + params:
                 base = x0 if target is None else host(target)
-                num = np.zeros(base.size)
-                for k in range(base.size):
-                    vals = []
-                    for step in (EPS, -EPS):
-                        moved = base.copy()
-                        moved.reshape(-1)[k] += step
-                        if target is None:
-                            vals.append(f(moved))
-                        else:
-                            target.data = tensor(moved, device).data
-                            vals.append(f(x0))
-                    num[k] = (vals[0] - vals[1]) / (2 * EPS)
+                numerical.append(central_differences(at(target), base, EPS))
                 if target is not None:
                     target.data = tensor(base, device).data
-                numerical.append(num.reshape(base.shape))
         return {"analytic": analytic, "numerical": numerical, "out_dtype": str(out.dtype)}
 
     return [run_case(one, case) for case in payload["cases"]]
@@ -179,14 +185,6 @@ def eval_parameters(p: Planned, got: list) -> tuple:
         if extra:
             msgs.append(f"unexpected parameter(s) {', '.join(f'`{n}`' for n in extra)}")
         return msgs
-
-    return case_outcome(p, got, check)
-
-
-def eval_forward(p: Planned, got: list) -> tuple:
-    def check(case: dict, exp: dict, res: dict) -> list:
-        e = exp["result"]
-        return [compare(e["value"], res, *_tol(p, TOLERANCES, e["dtype"]), "output")]
 
     return case_outcome(p, got, check)
 
