@@ -135,7 +135,7 @@ def _score(p: Planned, rec: dict | None, why_missing: str) -> CheckResult:
         messages = [f"could not read the result of this check ({type(exc).__name__}: {exc})"]
     res.passed, res.total, res.messages = passed, total, list(messages)
     res.score = p.points * passed / total if total else 0.0
-    res.status = status_of(res.score, p.points, passed, total)
+    res.status = status_of(res.score, passed, total)
     return res
 
 

@@ -204,7 +204,7 @@ def _kaiming(kw: dict) -> tuple:
     return gain, (lambda i, o: i) if mode == "fan_in" else (lambda i, o: o)
 
 
-def _trunc(kw: dict, shape: tuple) -> Dist:
+def _trunc(kw: dict) -> Dist:
     """N(mean, std^2) restricted to [a, b]: the moments of the truncated normal."""
     mu, s = float(kw.get("mean", 0.0)), float(kw.get("std", 1.0))
     a, b = float(kw.get("a", -2.0)), float(kw.get("b", 2.0))
@@ -226,7 +226,7 @@ def init_dist(name: str, shape: tuple, kw: dict) -> Dist:
     if name == "normal_":
         return Dist("normal", float(kw.get("mean", 0.0)), float(kw.get("std", 1.0)))
     if name == "trunc_normal_":
-        return _trunc(kw, shape)
+        return _trunc(kw)
     if name == "xavier_uniform_":
         return _uniform_dist(lambda i, o: gain * math.sqrt(6.0 / (i + o)), shape, gain)
     if name == "xavier_normal_":

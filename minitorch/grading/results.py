@@ -49,7 +49,7 @@ class SubmissionResult:
         return asdict(self)
 
 
-def status_of(score: float, max_score: float, passed: int, total: int) -> str:
+def status_of(score: float, passed: int, total: int) -> str:
     if total and passed == total:
         return "passed"
     if passed and score > 0:
