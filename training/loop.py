@@ -167,6 +167,8 @@ class Trainer:
                                            f"epoch {epoch} (by batch {i})")
                 bar.set_postfix(loss=f"{float(ema):.4f}", refresh=False)
             bar.update(1)
+            if i == len(self.train_loader):
+                bar.refresh()  # the final running loss is shown even when an epoch is short
         bar.close()
         grad_norm = None
         if grad_sum is not None:  # ‖mean of the epoch's mini-batch gradients‖ ≈ ‖∇Q‖
