@@ -6,7 +6,8 @@ Times (median of repeats): reading Fashion-MNIST's four gzipped IDX files (Debia
 dataset-fashion-mnist, skipped when absent) and the embedded MNIST sample; one shuffled epoch
 of 60,000 28x28 uint8 images in batches of 128 with ToFloat/Normalize/Flatten, against
 torch.utils.data.DataLoader over a TensorDataset of the same uint8 images with the same
-transform applied to each batch (skipped when torch is not installed).
+transform applied to each batch (skipped when torch is not installed). Writes
+benchmarks/results/data_loading.json.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minitorch as mt  # noqa: E402
 from minitorch.data import DataLoader, FashionMNIST, MNISTSample  # noqa: E402
 from minitorch.data import transforms as T  # noqa: E402
 from minitorch.data.datasets import DEBIAN_FASHION_MNIST  # noqa: E402
+from _results import write_json  # noqa: E402
 
 
 def median_time(fn, repeats: int) -> float:
@@ -39,6 +42,7 @@ def median_time(fn, repeats: int) -> float:
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--out", default=None, help="JSON file (default benchmarks/results/)")
     args = p.parse_args()
     rows = []
     if os.path.isdir(DEBIAN_FASHION_MNIST):
@@ -81,6 +85,8 @@ def main() -> int:
         ratio = f"{t_theirs / t_ours:6.1f}x" if t_theirs else "      -"
         other = f"{t_theirs * 1e3:8.1f}ms" if t_theirs else "         -"
         print(f"{what:<66} {t_ours * 1e3:8.1f}ms {other} {ratio}")
+    write_json(args.out, "data_loading", {"repeats": args.repeats, "rows": [
+        {"what": what, "minitorch_s": a, "torch_s": b} for what, a, b in rows]})
     return 0
 
 

@@ -3,17 +3,23 @@ weights, gradients preset), minitorch vs PyTorch in the same process.
 
     python benchmarks/optim_step.py [--device cpu|cuda] [--steps 50]
 
-Prints a Markdown table: median milliseconds per step and the ratio minitorch / PyTorch.
+Prints a Markdown table: median milliseconds per step and the ratio minitorch / PyTorch;
+writes benchmarks/results/optim_step.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
 
-import minitorch as mt
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import minitorch as mt  # noqa: E402
+from _results import write_json  # noqa: E402
 
 SHAPES = [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)]
 CASES = [
@@ -43,7 +49,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/)")
     args = ap.parse_args()
+    rows = []
     try:
         import torch
     except ImportError:
@@ -71,6 +79,9 @@ def main() -> None:
             sync = torch.cuda.synchronize if tdev == "cuda" else (lambda: None)
             theirs = _median_ms(topt.step, sync, args.steps)
         print(f"| {name} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
+        rows.append({"optimizer": name, "kwargs": kw, "minitorch_ms": ours,
+                     "torch_ms": None if theirs != theirs else theirs})
+    write_json(args.out, "optim_step", {"device": dev, "steps": args.steps, "rows": rows})
 
 
 if __name__ == "__main__":

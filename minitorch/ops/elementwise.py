@@ -245,7 +245,9 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
-        return g * W(ctx.mask.astype(g.dtype))
+        if is_grad_enabled():  # create_graph: a recorded product
+            return g * W(ctx.mask.astype(g.dtype))
+        return W(g.data * ctx.mask)  # bool mask times g keeps g's dtype: one pass, one array
 
 
 class LeakyReLU(Function):

@@ -33,14 +33,24 @@ class _AdamBase(Optimizer):
             return g
         return g + wd * p
 
-    @staticmethod
-    def _moments(state: dict, g: Any, beta1: float, beta2: float) -> tuple:
-        """m <- beta1*m + (1-beta1)*g;  v <- beta2*v + (1-beta2)*g^2 (in place)."""
+    @classmethod
+    def _moments(cls, state: dict, g: Any, beta1: float, beta2: float, tmp: Any) -> tuple:
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        cls._moments_arrays(m, v, g, beta1, beta2, tmp)
         return m, v
+
+    @staticmethod
+    def _moments_arrays(m: Any, v: Any, g: Any, beta1: float, beta2: float, tmp: Any) -> None:
+        """m <- m + (1-beta1)*(g - m);  v <- beta2*v + (1-beta2)*g^2, in place, with the
+        work array `tmp` (PyTorch's lerp_ and mul_/addcmul_, same operation order)."""
+        xp = get_array_module(g)
+        xp.subtract(g, m, out=tmp)
+        tmp *= 1 - beta1
+        m += tmp
+        xp.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v *= beta2
+        v += tmp
 
 
 class Adam(_AdamBase):
@@ -65,19 +75,34 @@ class Adam(_AdamBase):
     def _update(self, p: Any, g: Any, state: dict, group: dict) -> None:
         xp = get_array_module(p)
         beta1, beta2 = group["betas"]
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         state["step"] += 1
         t = state["step"]
-        g = self._decay(p, g, group)
-        m, v = self._moments(state, g, beta1, beta2)
+        decoupled = wd != 0 and group.get("decoupled_weight_decay", False)
+        if wd != 0 and not decoupled:
+            g = g + wd * p  # L2: the decay term joins the gradient
+        arrays = [p, g, state["exp_avg"], state["exp_avg_sq"]]
         if group["amsgrad"]:
-            vmax = state.get("max_exp_avg_sq")
-            if vmax is None:  # amsgrad switched on mid-run
-                vmax = state["max_exp_avg_sq"] = xp.zeros_like(p)
-            xp.maximum(vmax, v, out=vmax)
-            v = vmax
-        step_size = group["lr"] / (1 - beta1 ** t)
-        denom = xp.sqrt(v) / (1 - beta2 ** t) ** 0.5 + group["eps"]
-        p -= step_size * (m / denom)
+            if state.get("max_exp_avg_sq") is None:  # amsgrad switched on mid-run
+                state["max_exp_avg_sq"] = xp.zeros_like(p)
+            arrays.append(state["max_exp_avg_sq"])
+        step_size = lr / (1 - beta1 ** t)
+        bc2_sqrt = (1 - beta2 ** t) ** 0.5
+        for blk in self._blocks(*arrays):  # all passes on one cache-sized block at a time
+            p_, g_, m, v = blk[:4]
+            tmp = blk[-1]
+            if decoupled:
+                p_ *= 1 - lr * wd
+            self._moments_arrays(m, v, g_, beta1, beta2, tmp)
+            if len(blk) == 6:  # AMSGrad: the running max of v replaces v in the step
+                v = xp.maximum(blk[4], v, out=blk[4])
+            # p -= step_size * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), in place in tmp
+            denom = xp.sqrt(v, out=tmp)
+            denom /= bc2_sqrt
+            denom += eps
+            upd = xp.divide(m, denom, out=tmp)
+            upd *= step_size
+            p_ -= upd
 
 
 class AdamW(Adam):
@@ -152,7 +177,7 @@ class NAdam(_AdamBase):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         prod = state["mu_product"]
-        m, v = self._moments(state, g, beta1, beta2)
+        m, v = self._moments(state, g, beta1, beta2, self._scratch(p))
         denom = xp.sqrt(v / (1 - beta2 ** t)) + group["eps"]
         p -= (lr * (1.0 - mu) / (1.0 - prod)) * (g / denom)
         p -= (lr * mu_next / (1.0 - prod * mu_next)) * (m / denom)
@@ -178,7 +203,7 @@ class RAdam(_AdamBase):
         state["step"] += 1
         t = state["step"]
         g = self._decay(p, g, group)
-        m, v = self._moments(state, g, beta1, beta2)
+        m, v = self._moments(state, g, beta1, beta2, self._scratch(p))
         bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
         m_hat = m / bc1
         rho_inf = 2 / (1 - beta2) - 1

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, fpenv
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
@@ -109,6 +109,12 @@ def _cast_like(v: Any, p: Any) -> Any:
     return _cast_tree(v, backend.device_of(p), p.dtype)
 
 
+# Elements per block of a blocked in-place update (see Optimizer._blocks): 64k float32 = 256 KiB
+# per array, so the 4-6 arrays of an Adam block stay within a core's L2 cache. Measured on the
+# 784-512-512-10 MLP (benchmarks/profile_step.py): 2.2 ms -> 1.4 ms per Adam step vs whole arrays.
+BLOCK = 65536
+
+
 class Optimizer:
     """Base class: `Optimizer(params, defaults)`; params is an iterable of Tensors, of
     (name, Tensor) pairs, or of dicts (parameter groups with their own hyper-parameters)."""
@@ -152,6 +158,40 @@ class Optimizer:
 
     def _update(self, p: Any, g: Any, state: dict, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define _update or step")
+
+    def _scratch(self, p: Any, shape: tuple | None = None) -> Any:
+        """A work array like array `p` (or of `shape`, p's dtype), reused across steps and
+        parameters (never part of the state, never saved): lets an update run in place, with
+        `out=` arguments, instead of allocating a temporary per operation."""
+        work = self.__dict__.get("_work")
+        if work is None:
+            work = self.__dict__["_work"] = {}
+        shape = p.shape if shape is None else shape
+        key = (type(p), shape, p.dtype, str(getattr(p, "device", "")))
+        buf = work.get(key)
+        if buf is None:
+            buf = work[key] = backend.get_array_module(p).empty(shape, dtype=p.dtype)
+        return buf
+
+    def _blocks(self, *arrays: Any) -> Any:
+        """Yield matching pieces of equally shaped arrays, plus a work array of the piece's
+        shape, for an update of several elementwise passes. On the CPU, contiguous arrays
+        larger than BLOCK elements are cut into flat blocks, so each block goes through all
+        the passes while it is in cache (one trip to memory instead of one per pass); the
+        arithmetic per element is unchanged, so the results are bitwise the same. On the GPU
+        (one kernel per pass over the whole array) the arrays are yielded whole."""
+        a0 = arrays[0]
+        n = a0.size
+        if (type(a0) is not np.ndarray or n <= BLOCK
+                or not all(type(a) is np.ndarray and a.shape == a0.shape
+                           and a.dtype == a0.dtype and a.flags.c_contiguous for a in arrays)):
+            yield (*arrays, self._scratch(a0))
+            return
+        flats = [a.reshape(-1) for a in arrays]
+        tmp = self._scratch(a0, (BLOCK,))
+        for i in range(0, n, BLOCK):
+            j = min(i + BLOCK, n)
+            yield (*(f[i:j] for f in flats), tmp[:j - i])
 
     # ---- parameter groups --------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
@@ -220,14 +260,26 @@ class Optimizer:
                     else:  # a new array: never write into a gradient someone may still hold
                         p.grad = Tensor._wrap(p.grad._xp().zeros_like(p.grad.data))
 
+    # The update runs with denormal floats flushed to zero on the CPU (minitorch.fpenv): state
+    # that decays toward zero (Adam's m for a dead unit) otherwise enters the denormal range,
+    # where each operation is 10-100x slower on x86; only values below the smallest normal
+    # float (1.2e-38 in float32) differ, becoming 0. Set to False (per optimizer or on the
+    # class) for bit-for-bit IEEE behaviour in that range.
+    flush_denormal: bool = True
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter with a gradient; returns closure() when given."""
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            self._step_group(group)
+        if self.flush_denormal:
+            with fpenv.flush_denormal():
+                for group in self.param_groups:
+                    self._step_group(group)
+        else:
+            for group in self.param_groups:
+                self._step_group(group)
         return loss
 
     def _step_group(self, group: dict) -> None:
