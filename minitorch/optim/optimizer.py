@@ -170,7 +170,12 @@ class Optimizer:
         key = (type(p), shape, p.dtype, str(getattr(p, "device", "")))
         buf = work.get(key)
         if buf is None:
-            buf = work[key] = backend.get_array_module(p).empty(shape, dtype=p.dtype)
+            if type(p) is np.ndarray:
+                buf = np.empty(shape, dtype=p.dtype)
+            else:  # CuPy: on the parameter's GPU, not whichever is current
+                with p.device:
+                    buf = backend.get_array_module(p).empty(shape, dtype=p.dtype)
+            work[key] = buf
         return buf
 
     def _blocks(self, *arrays: Any) -> Any:
