@@ -15,6 +15,15 @@ CASES = [
     ("Adam", {"weight_decay": 1e-2}),
     ("AdamW", {"weight_decay": 1e-2}),
     ("Adam", {"maximize": True}),
+    ("SGD", {}),
+    ("SGD", {"momentum": 0.9}),
+    ("SGD", {"momentum": 0.9, "dampening": 0.1, "weight_decay": 1e-2}),
+    ("SGD", {"momentum": 0.9, "nesterov": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"momentum": 0.9, "weight_decay": 1e-2}),
+    ("RMSprop", {"centered": True}),
+    ("RMSprop", {"centered": True, "momentum": 0.5}),
+    ("Adagrad", {"lr_decay": 1e-3}),
 ]
 
 

@@ -40,8 +40,15 @@ class Adagrad(Optimizer):
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += g * g
-        p -= clr * (g / (xp.sqrt(state["sum"]) + group["eps"]))
+        eps = group["eps"]
+        for p_, g_, s_, tmp in self._blocks(p, g, state["sum"]):  # in place, block by block
+            sq = xp.multiply(g_, g_, out=tmp)  # sum += g^2
+            s_ += sq
+            denom = xp.sqrt(s_, out=tmp)  # p -= clr * g / (sqrt(sum) + eps)
+            denom += eps
+            upd = xp.divide(g_, denom, out=tmp)
+            upd *= clr
+            p_ -= upd
 
 
 class RMSprop(Optimizer):
@@ -72,26 +79,42 @@ class RMSprop(Optimizer):
         state["step"] += 1
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p
-        sq = state["square_avg"]
-        sq *= alpha
-        sq += (1 - alpha) * (g * g)
-        if group["centered"]:
-            ga = state.get("grad_avg")
-            if ga is None:
-                ga = state["grad_avg"] = xp.zeros_like(p)
-            ga += (1 - alpha) * (g - ga)
-            avg = xp.sqrt(sq - ga * ga) + group["eps"]
-        else:
-            avg = xp.sqrt(sq) + group["eps"]
+        lr, eps, centered = group["lr"], group["eps"], group["centered"]
+        arrays = [p, g, state["square_avg"]]
+        if centered:
+            if state.get("grad_avg") is None:
+                state["grad_avg"] = xp.zeros_like(p)
+            arrays.append(state["grad_avg"])
         if mu > 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = xp.zeros_like(p)
-            buf *= mu
-            buf += g / avg
-            p -= group["lr"] * buf
-        else:
-            p -= group["lr"] * (g / avg)
+            if state.get("momentum_buffer") is None:
+                state["momentum_buffer"] = xp.zeros_like(p)
+            arrays.append(state["momentum_buffer"])
+        for blk in self._blocks(*arrays):  # in place, block by block
+            p_, g_, sq, tmp = blk[0], blk[1], blk[2], blk[-1]
+            sq *= alpha  # v <- alpha*v + (1 - alpha)*g^2
+            t = xp.multiply(g_, g_, out=tmp)
+            t *= 1 - alpha
+            sq += t
+            if centered:  # g_avg <- g_avg + (1 - alpha)*(g - g_avg); denominator of v - g_avg^2
+                ga = blk[3]
+                t = xp.subtract(g_, ga, out=tmp)
+                t *= 1 - alpha
+                ga += t
+                t = xp.multiply(ga, ga, out=tmp)
+                avg = xp.subtract(sq, t, out=tmp)
+                xp.sqrt(avg, out=avg)
+            else:
+                avg = xp.sqrt(sq, out=tmp)
+            avg += eps
+            if mu > 0:  # buf <- mu*buf + g/avg;  p -= lr*buf
+                buf = blk[-2]
+                buf *= mu
+                buf += xp.divide(g_, avg, out=tmp)
+                upd = xp.multiply(buf, lr, out=tmp)
+            else:  # p -= lr * g/avg
+                upd = xp.divide(g_, avg, out=tmp)
+                upd *= lr
+            p_ -= upd
 
 
 class Adadelta(Optimizer):

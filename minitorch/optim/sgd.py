@@ -77,20 +77,33 @@ class SGD(Optimizer):
         return loss
 
     def _update(self, p: Any, g: Any, state: dict, group: dict) -> None:
+        xp = get_array_module(p)
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         if wd != 0:
             g = g + wd * p
         form = group["momentum_form"]
-        if mu == 0:
-            p -= lr * g
+        if mu == 0:  # p -= lr*g, in place, block by block
+            for p_, g_, tmp in self._blocks(p, g):
+                upd = xp.multiply(g_, lr, out=tmp)
+                p_ -= upd
         elif form == "pytorch":
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= mu
-                buf += (1 - group["dampening"]) * g
-            p -= lr * (g + mu * buf if group["nesterov"] else buf)
+                p -= lr * (g + mu * buf if group["nesterov"] else buf)
+                return
+            damp, nesterov = 1 - group["dampening"], group["nesterov"]
+            for p_, g_, b_, tmp in self._blocks(p, g, buf):
+                xp.multiply(g_, damp, out=tmp)  # buf <- mu*buf + (1 - dampening)*g
+                b_ *= mu
+                b_ += tmp
+                if nesterov:  # p -= lr*(g + mu*buf)
+                    upd = xp.multiply(b_, mu, out=tmp)
+                    upd += g_
+                    upd *= lr
+                else:  # p -= lr*buf
+                    upd = xp.multiply(b_, lr, out=tmp)
+                p_ -= upd
         elif form == "polyak":
             v = state.get("velocity")
             if v is None:
