@@ -120,7 +120,10 @@ def eval_mean(p: Planned, got: list) -> tuple:
         d, v = _dist(p, case), _values(r)
         if not np.all(np.isfinite(v)):
             return ["the values are not all finite"]
-        tol = Z * d.std / math.sqrt(v.size) + 1e-7
+        # the standard error from the larger of the expected and the observed spread: a
+        # too-wide distribution (wrong fans) must lose the variance points, not, by chance,
+        # the mean's as well
+        tol = Z * max(d.std, float(v.std())) / math.sqrt(v.size) + 1e-7
         if abs(v.mean() - d.mean) > tol:
             return [f"mean {v.mean():.4g}, expected {d.mean:.4g} +- {tol:.2g}"]
         return []
