@@ -24,19 +24,17 @@ Prints a table and writes benchmarks/results/checkpointing.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minitorch as mt  # noqa: E402
 import minitorch.nn as nn  # noqa: E402
@@ -45,6 +43,7 @@ from minitorch.utils.checkpoint import (  # noqa: E402
     _even_bounds, checkpoint_sequential, plan_checkpoints,
 )
 from minitorch.utils.memory import MemoryMeter, format_bytes  # noqa: E402
+from _results import write_json  # noqa: E402
 
 
 def build(depth: int, width: int, device: str) -> nn.Sequential:
@@ -119,14 +118,6 @@ def torch_times(model: nn.Sequential, x: np.ndarray, segments: int, repeats: int
     return interleaved_medians(steps, repeats)
 
 
-def write_json(path: str, obj: Any) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
-
-
 def main(argv: list | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--depth", type=int, default=32)
@@ -136,8 +127,7 @@ def main(argv: list | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--budgets", type=float, nargs="*", default=[0.5, 0.25])
     ap.add_argument("--no-torch", action="store_true")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "results", "checkpointing.json"))
+    ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/)")
     args = ap.parse_args(argv)
     try:
         device = backend.parse_device(args.device)
@@ -214,15 +204,11 @@ def main(argv: list | None = None) -> int:
         "config": {"depth": args.depth, "width": args.width, "batch": args.batch,
                    "layers": n, "repeats": args.repeats, "device": device,
                    "dtype": "float32", "loss": "sum of outputs"},
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "numpy": np.__version__, "cpus": os.cpu_count(),
-                    "load_average_at_end": os.getloadavg()},
         "command": "python benchmarks/checkpointing.py " + " ".join(argv or sys.argv[1:]),
         "rows": rows,
         "torch": torch_res,
     }
-    write_json(args.out, result)
-    print(f"wrote {args.out}")
+    print(f"wrote {write_json(args.out, 'checkpointing', result)}")
     return 0
 
 

@@ -19,9 +19,8 @@ Prints a table and writes benchmarks/results/cpu_mlp.json.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,11 +29,13 @@ from typing import Any, Callable
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minitorch as mt  # noqa: E402
 import minitorch.nn as nn  # noqa: E402
 import minitorch.nn.functional as F  # noqa: E402
 from minitorch.fpenv import flush_denormal  # noqa: E402
+from _results import write_json  # noqa: E402
 
 SIZES = (784, 512, 512, 10)
 LR, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
@@ -188,17 +189,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--samples", type=int, default=60000, help="samples per epoch")
     ap.add_argument("--data-dir", default=None, help="folder with Fashion-MNIST's IDX files")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                   "cpu_mlp.json"))
+    ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/)")
     args = ap.parse_args(argv)
-    try:
-        import torch
-
-        torch_version = torch.__version__
-        torch_threads = torch.get_num_threads()
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         IMPLS.pop("torch")
-        torch_version, torch_threads = None, None
     x, y, source = make_data(args.samples, data_dir=args.data_dir)
     args.samples = len(x)
     print(f"data: {source}")
@@ -222,16 +216,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"   {r_t:>8.3f}  {r_n:>8.3f}")
         rows.append({"batch_size": bs, "median_s": med, "all_s": times[bs],
                      "minitorch_over_torch": r_t, "minitorch_over_numpy": r_n})
-    result = {
-        "benchmark": "cpu_mlp", "samples": args.samples, "data": source, "repeats": args.repeats,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "numpy": np.__version__,
-                    "torch": torch_version, "torch_threads": torch_threads},
-        "rows": rows,
-    }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+    result = {"samples": args.samples, "data": source, "repeats": args.repeats, "rows": rows}
+    write_json(args.out, "cpu_mlp", result)
     return result
 
 

@@ -15,9 +15,7 @@ Prints a table and writes benchmarks/results/gpu_mlp.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -26,11 +24,13 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minitorch as mt  # noqa: E402
 import minitorch.nn as nn  # noqa: E402
 import minitorch.nn.functional as F  # noqa: E402
 from minitorch import backend  # noqa: E402
+from _results import write_json  # noqa: E402
 
 SIZES = (784, 512, 512, 10)
 
@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--samples", type=int, default=60000)
     ap.add_argument("--device", default="cuda")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                   "gpu_mlp.json"))
+    ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/)")
     args = ap.parse_args(argv)
     device = backend.parse_device(args.device)
     rng = np.random.default_rng(0)
@@ -153,11 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
             row["minitorch_over_torch"] = row["median_s"]["minitorch"] / row["median_s"]["torch"]
             print(f"{'':>6} {'ratio':>10} {row['minitorch_over_torch']:>9.3f} (minitorch/torch)")
         rows.append(row)
-    result = {"benchmark": "gpu_mlp", "device": device, "versions": info,
-              "platform": platform.platform(), "repeats": args.repeats, "rows": rows}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+    result = {"device": device, "versions": info, "repeats": args.repeats, "rows": rows}
+    write_json(args.out, "gpu_mlp", result)
     return result
 
 

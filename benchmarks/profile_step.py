@@ -1,5 +1,6 @@
 """Profile minitorch's training step on the Fashion-MNIST-shaped MLP (784-512-512-10, ReLU,
-softmax-cross-entropy, Adam, float32; the data of cpu_mlp.py) with cProfile, and split the step into its phases.
+softmax-cross-entropy, Adam, float32; the data of cpu_mlp.py) with cProfile, and split the
+step into its phases.
 
     python benchmarks/profile_step.py [--batch-sizes 32 128] [--steps 300] [--top 15]
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
 import statistics
@@ -27,6 +27,7 @@ sys.path.insert(0, HERE)
 import minitorch as mt  # noqa: E402
 import minitorch.nn as nn  # noqa: E402
 import minitorch.nn.functional as F  # noqa: E402
+from _results import write_json  # noqa: E402
 from cpu_mlp import make_data  # noqa: E402  (the same data as the epoch benchmark)
 
 
@@ -77,7 +78,7 @@ def profile(bs: int, steps: int, top: int) -> tuple[str, list]:
     st = pstats.Stats(prof, stream=out)
     st.sort_stats("tottime").print_stats(top)
     rows = []
-    for (file, line, fn), (cc, nc, tt, ct, _) in sorted(st.stats.items(),
+    for (file, line, fn), (_cc, nc, tt, ct, _) in sorted(st.stats.items(),
                                                         key=lambda kv: -kv[1][2])[:top]:
         rows.append({"function": f"{os.path.basename(file)}:{line}({fn})", "calls": nc,
                      "tottime_ms_per_step": 1e3 * tt / steps,
@@ -90,10 +91,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--top", type=int, default=15)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                   "profile_step.json"))
+    ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/)")
     args = ap.parse_args(argv)
-    result: dict = {"benchmark": "profile_step", "steps": args.steps, "rows": []}
+    result: dict = {"steps": args.steps, "rows": []}
     for bs in args.batch_sizes:
         phases(bs, 20)  # warm-up
         med = phases(bs, args.steps)
@@ -106,9 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{r['tottime_ms_per_step']:>8.3f} {r['cumtime_ms_per_step']:>8.3f} "
                   f"{r['calls'] / args.steps:>10.1f}  {r['function']}")
         result["rows"].append({"batch_size": bs, "phases_ms": med, "profile": rows})
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+    write_json(args.out, "profile_step", result)
     return result
 
 

@@ -38,17 +38,23 @@ def test_context_manager_restores_the_previous_environment() -> None:
     assert not fpenv.is_flush_denormal() and _halved() != 0
 
 
-@needs_ftz
-def test_optimizer_step_flushes_only_inside_the_step() -> None:
-    # a dead unit: gradient exactly 0, so m decays by beta1 each step into the denormal range
+def _dead_unit_first_moment(flush: bool) -> np.ndarray:
+    """Adam's m after one real gradient and 1,000 exactly-zero ones (a dead ReLU unit): it
+    decays by beta1 per step into the denormal range."""
     p = mt.nn.Parameter(mt.from_numpy(np.ones(4, dtype=np.float32)))
     opt = mt.optim.Adam([p], lr=1e-3)
+    opt.flush_denormal = flush
     p.grad = mt.from_numpy(np.full(4, 1e-3, dtype=np.float32))
     opt.step()
     for _ in range(1000):
         p.grad = mt.from_numpy(np.zeros(4, dtype=np.float32))
         opt.step()
-    m = opt.state[p]["exp_avg"]
+    return opt.state[p]["exp_avg"]
+
+
+@needs_ftz
+def test_optimizer_step_flushes_only_inside_the_step() -> None:
+    m = _dead_unit_first_moment(flush=True)
     tiny = np.finfo(np.float32).tiny
     # no denormal left (without the flush m would sit at a denormal: see the next test); with
     # it, (1-beta1)*m flushes to 0 once m is within 10x of the smallest normal, so m stops there
@@ -59,15 +65,7 @@ def test_optimizer_step_flushes_only_inside_the_step() -> None:
 
 @needs_ftz
 def test_flush_can_be_switched_off_per_optimizer() -> None:
-    p = mt.nn.Parameter(mt.from_numpy(np.ones(4, dtype=np.float32)))
-    opt = mt.optim.Adam([p], lr=1e-3)
-    opt.flush_denormal = False
-    p.grad = mt.from_numpy(np.full(4, 1e-3, dtype=np.float32))
-    opt.step()
-    for _ in range(1000):
-        p.grad = mt.from_numpy(np.zeros(4, dtype=np.float32))
-        opt.step()
-    m = opt.state[p]["exp_avg"]
+    m = _dead_unit_first_moment(flush=False)
     assert np.all((m != 0) & (np.abs(m) < np.finfo(np.float32).tiny))  # IEEE: denormal
 
 

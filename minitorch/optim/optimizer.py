@@ -15,6 +15,7 @@ the parameter when the model moves (`model.to("cuda")` after some steps keeps wo
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import defaultdict
 from collections.abc import Callable
@@ -278,11 +279,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        if self.flush_denormal:
-            with fpenv.flush_denormal():
-                for group in self.param_groups:
-                    self._step_group(group)
-        else:
+        with fpenv.flush_denormal() if self.flush_denormal else contextlib.nullcontext():
             for group in self.param_groups:
                 self._step_group(group)
         return loss
