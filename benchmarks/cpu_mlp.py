@@ -11,7 +11,7 @@ Data: the real Fashion-MNIST training set (normalised, float32) when it is found
 torchvision's layout, or Debian's dataset-fashion-mnist), else synthetic images whose labels come
 from a fixed random linear teacher, so that the network learns. (Pure random labels kill the
 ReLUs within an epoch; Adam's first moment then decays into float32 denormals, and denormal
-arithmetic is ~5x slower on Intel CPUs, which measures the CPU's microcode, not the framework.)
+arithmetic is ~15x slower on Intel CPUs (minitorch/fpenv.py), which measures the CPU's microcode, not the framework.)
 Run:  python benchmarks/cpu_mlp.py [--batch-sizes 32 128 512] [--repeats 3] [--data-dir DIR]
 Prints a table and writes benchmarks/results/cpu_mlp.json.
 """

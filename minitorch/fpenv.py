@@ -45,15 +45,19 @@ def _lib() -> ctypes.CDLL | None:
         return None
     try:
         lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-        env = ctypes.create_string_buffer(_FENV_SIZE)
-        if lib.fegetenv(env) != 0:
-            return None
+        env = _getenv(lib)
     except (OSError, AttributeError):
         return None
-    if _mxcsr(env) & _MASKS != _MASKS:  # not the layout we expect: touch nothing
+    if env is None or _mxcsr(env) & _MASKS != _MASKS:  # not the layout we expect: touch nothing
         return None
     _libm = lib
     return lib
+
+
+def _getenv(lib: ctypes.CDLL) -> ctypes.Array | None:
+    """This thread's floating-point environment (a glibc fenv_t), or None if fegetenv fails."""
+    env = ctypes.create_string_buffer(_FENV_SIZE)
+    return env if lib.fegetenv(env) == 0 else None
 
 
 def _mxcsr(env: ctypes.Array) -> int:
@@ -76,8 +80,7 @@ def set_flush_denormal(mode: bool) -> bool:
     lib = _lib()
     if lib is None:
         return False
-    env = ctypes.create_string_buffer(_FENV_SIZE)
-    lib.fegetenv(env)
+    env = _getenv(lib)
     mx = _mxcsr(env)
     mx = (mx | _FTZ_DAZ) if mode else (mx & ~_FTZ_DAZ)
     return lib.fesetenv(_with_mxcsr(env, mx)) == 0
@@ -88,9 +91,7 @@ def is_flush_denormal() -> bool:
     lib = _lib()
     if lib is None:
         return False
-    env = ctypes.create_string_buffer(_FENV_SIZE)
-    lib.fegetenv(env)
-    return _mxcsr(env) & _FTZ_DAZ == _FTZ_DAZ
+    return _mxcsr(_getenv(lib)) & _FTZ_DAZ == _FTZ_DAZ
 
 
 @contextlib.contextmanager
@@ -101,8 +102,7 @@ def flush_denormal() -> Iterator[bool]:
     if lib is None:
         yield False
         return
-    saved = ctypes.create_string_buffer(_FENV_SIZE)
-    lib.fegetenv(saved)
+    saved = _getenv(lib)
     mx = _mxcsr(saved)
     if mx & _FTZ_DAZ == _FTZ_DAZ:  # already on: nothing to do or undo
         yield True

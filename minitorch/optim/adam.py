@@ -75,12 +75,9 @@ class Adam(_AdamBase):
     def _update(self, p: Any, g: Any, state: dict, group: dict) -> None:
         xp = get_array_module(p)
         beta1, beta2 = group["betas"]
-        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        lr, eps = group["lr"], group["eps"]
         state["step"] += 1
         t = state["step"]
-        decoupled = wd != 0 and group.get("decoupled_weight_decay", False)
-        if wd != 0 and not decoupled:
-            g = g + wd * p  # L2: the decay term joins the gradient
         arrays = [p, g, state["exp_avg"], state["exp_avg_sq"]]
         if group["amsgrad"]:
             if state.get("max_exp_avg_sq") is None:  # amsgrad switched on mid-run
@@ -91,8 +88,7 @@ class Adam(_AdamBase):
         for blk in self._blocks(*arrays):  # all passes on one cache-sized block at a time
             p_, g_, m, v = blk[:4]
             tmp = blk[-1]
-            if decoupled:
-                p_ *= 1 - lr * wd
+            g_ = self._decay(p_, g_, group)  # per block: decoupled decay scales p_ in place
             self._moments_arrays(m, v, g_, beta1, beta2, tmp)
             if len(blk) == 6:  # AMSGrad: the running max of v replaces v in the step
                 v = xp.maximum(blk[4], v, out=blk[4])
